@@ -1,0 +1,185 @@
+"""The one place that knows NumPy from CuPy.
+
+Everything else asks this module for ``xp`` (the array module of the device at hand) and for the
+few operations whose spelling differs between the two libraries: moving arrays between host and
+device, scatter-add, strided windows and the random number generator.
+
+CuPy is imported lazily, on the first request for "cuda", so the CPU engine never needs it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "device", "Device", "get_array_module", "to_device", "to_numpy", "device_of",
+    "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
+    "manual_seed",
+]
+
+
+class Device:
+    """A device: ``Device("cpu")`` or ``Device("cuda")`` (``"cuda:0"`` is accepted: one GPU only).
+
+    Compares equal to another Device of the same type and to its string (``t.device == "cpu"``).
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string or a Device, got {type(spec).__name__}")
+        kind, _, index = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
+        if index and not index.isdigit():
+            raise ValueError(f"bad device index in {spec!r}")
+        self.type = kind
+        self.index = int(index) if index else None
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (TypeError, ValueError):
+                return False
+        return isinstance(other, Device) and self.type == other.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+
+device = Device
+CPU = Device("cpu")
+CUDA = Device("cuda")
+
+_cupy = None
+
+
+def _import_cupy():
+    """Import CuPy once, or raise a RuntimeError that says what is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as exc:
+            raise RuntimeError(
+                "device 'cuda' needs CuPy, which is not installed: pip install 'tinygrad_mnist[gpu]' "
+                "(cupy-cuda13x) on a machine with an NVIDIA GPU") from exc
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDA driver missing or broken
+            raise RuntimeError(f"device 'cuda' is not usable: CuPy found no CUDA driver ({exc})") from exc
+        if count == 0:
+            raise RuntimeError("device 'cuda' is not usable: CuPy sees no GPU")
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_is_available():
+    """True when CuPy imports and sees at least one GPU (never raises)."""
+    try:
+        _import_cupy()
+        return True
+    except RuntimeError:
+        return False
+
+
+def _is_cupy_array(x):
+    return _cupy is not None and isinstance(x, _cupy.ndarray)
+
+
+def device_of(array):
+    """The Device an ndarray lives on."""
+    return CUDA if _is_cupy_array(array) else CPU
+
+
+def get_array_module(x):
+    """``numpy`` or ``cupy`` for an ndarray, a Tensor, a Device or a device string."""
+    if isinstance(x, (str, Device)):
+        return _import_cupy() if Device(x).type == "cuda" else np
+    array = getattr(x, "array", x)  # a Tensor holds its ndarray in .array
+    return _cupy if _is_cupy_array(array) else np
+
+
+def to_device(array, dev):
+    """Move an ndarray to ``dev``, copying only when it is not there already."""
+    dev = Device(dev)
+    if dev.type == "cuda":
+        cupy = _import_cupy()
+        return array if isinstance(array, cupy.ndarray) else cupy.asarray(array)
+    return to_numpy(array)
+
+
+def to_numpy(array):
+    """A NumPy array for ``array`` (a device-to-host copy for a CuPy array: never in hot paths)."""
+    if _is_cupy_array(array):
+        return array.get()
+    return np.asarray(array)
+
+
+def scatter_add(target, indices, values):
+    """``target[indices] += values`` where repeated indices add up (unbuffered), in place."""
+    if _is_cupy_array(target):
+        import cupyx
+        cupyx.scatter_add(target, indices, values)
+    else:
+        np.add.at(target, indices, values)
+    return target
+
+
+def sliding_windows(x, window, step):
+    """A read-only strided view of ``x`` (N, C, H, W) as (N, C, OH, OW, KH, KW) windows.
+
+    ``window`` is ``(KH_span, KW_span)`` in input pixels; ``step`` is ``(stride_h, stride_w)``.
+    No data is copied: the view aliases ``x``, so callers that write must copy first.
+    """
+    n, c, h, w = x.shape
+    kh, kw = window
+    sh, sw = step
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    s = x.strides
+    shape = (n, c, oh, ow, kh, kw)
+    strides = (s[0], s[1], s[2] * sh, s[3] * sw, s[2], s[3])
+    if _is_cupy_array(x):
+        return _cupy.lib.stride_tricks.as_strided(x, shape, strides)
+    return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+class Generator:
+    """A seeded random number generator, like ``torch.Generator``.
+
+    Random numbers are always drawn on the host (NumPy's PCG64) and then moved, so one seed gives
+    the same initial weights and the same shuffles on the CPU and on the GPU.
+    """
+
+    def __init__(self, seed=None):
+        self.numpy_rng = np.random.default_rng(seed)
+        self._seed = seed
+
+    def manual_seed(self, seed):
+        if not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+        self._seed = int(seed)
+        self.numpy_rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed):
+    """Reseed the engine's global generator (weights init, ``randn``, shuffles, dropout)."""
+    return default_generator.manual_seed(seed)
