@@ -30,13 +30,18 @@ def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=5):
 
 def floats(dtype=np.float64, min_value=-10.0, max_value=10.0):
     width = 32 if np.dtype(dtype) == np.float32 else 64
+    if width == 32:  # bounds must be representable in float32: round them inwards
+        min_value = float(np.nextafter(np.float32(min_value), np.float32(np.inf))) if float(np.float32(min_value)) < min_value else float(np.float32(min_value))
+        max_value = float(np.nextafter(np.float32(max_value), np.float32(-np.inf))) if float(np.float32(max_value)) > max_value else float(np.float32(max_value))
     return st.floats(min_value=min_value, max_value=max_value, allow_nan=False, allow_infinity=False,
                      allow_subnormal=False, width=width)
 
 
 def arrays(shape, dtype=np.float64, min_value=-10.0, max_value=10.0, elements=None):
     """Arrays of ``shape`` (a shape or a strategy of shapes) with bounded finite elements."""
-    return hnp.arrays(np.dtype(dtype), shape, elements=elements or floats(dtype, min_value, max_value))
+    if elements is None:
+        elements = floats(dtype, min_value, max_value)
+    return hnp.arrays(np.dtype(dtype), shape, elements=elements)
 
 
 def distinct_arrays(shape, dtype=np.float64, min_value=-10.0, max_value=10.0):
