@@ -17,7 +17,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        manual_seed)
 from .functions import *  # noqa: F401,F403  cat, stack, pad, exp, log, sum, max, ...
 from .functions import cat, stack, pad  # noqa: F401
-from . import cuda
+from . import cuda, viz
+from .profiler import profile
 
 float = float32  # noqa: A001  PyTorch's aliases
 double = float64

@@ -18,17 +18,24 @@ tensors that are part of a graph.
 """
 from __future__ import annotations
 
+import collections
 import functools
+import time
+import traceback
 import weakref
+
+from .backend import get_array_module
 
 from .tensor import Tensor
 
 __all__ = [
     "Function", "AccumulateGrad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "unbroadcast", "run_backward", "grad",
+    "unbroadcast", "run_backward", "grad", "backward", "gradcheck", "GradcheckError",
+    "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "trace",
 ]
 
 _grad_enabled = True
+_observed = False  # True while anomaly detection, a profiler or a backward trace is active
 
 
 def is_grad_enabled():
@@ -149,16 +156,25 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *inputs, **params):
+        if _observed:
+            return _apply_observed(cls, inputs, params)
         fn = cls()
+        return fn._wrap(fn._forward(inputs, params), inputs)
+
+    def _forward(self, inputs, params):
         try:
-            out = fn.forward(*[t.array for t in inputs], **params)
+            return self.forward(*[t.array for t in inputs], **params)
         except ValueError as exc:  # NumPy/CuPy shape errors: name the op and the shapes
             shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
-            raise RuntimeError(f"{cls.__name__.lower()}: invalid input shapes {shapes}: {exc}") from None
-        if _grad_enabled and cls.differentiable and any(t.requires_grad for t in inputs):
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            fn.next_functions = tuple((t._grad_node(), 0) for t in inputs)
-            return Tensor._from_op(out, fn)
+            raise RuntimeError(f"{type(self).__name__.lower()}: invalid input shapes {shapes}: {exc}") from None
+
+    def _wrap(self, out, inputs):
+        """The output tensor, linked into the graph when any input wants a gradient."""
+        if _grad_enabled and self.differentiable and any(t.requires_grad for t in inputs):
+            self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            self.next_functions = tuple((t._grad_node(), 0) for t in inputs)
+            self.output_meta = (out.shape, out.dtype)  # for graph inspection (tg.viz)
+            return Tensor._from_op(out, self)
         return Tensor._from_op(out, None)
 
     def save_for_backward(self, *arrays):
@@ -270,7 +286,7 @@ def run_backward(roots, grads, retain_graph=False, inputs=None):
                     f"Trying to backward through the graph a second time: the tensors saved by "
                     f"{node.name()} were freed by the first backward. Pass retain_graph=True to the "
                     f"first backward() if you need to backward through the graph again.")
-            input_grads = node.backward(grad)
+            input_grads = node.backward(grad) if not _observed else _backward_observed(node, grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             if not retain_graph and node.saved_tensors:
@@ -336,6 +352,185 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
                 f"input {i} was not used in the graph of the outputs; pass allow_unused=True to get None")
         result.append(None if g is None else Tensor(g))
     return tuple(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Instruments: anomaly detection, and observers (the profiler, the backward trace).
+# While none is active, Function.apply and the graph walk pay one global check for them.
+
+_anomaly = False
+_observers = []  # objects with on_forward(fn, seconds) and on_backward(node, seconds, grad, grads)
+
+
+def _refresh_observed():
+    global _observed
+    _observed = _anomaly or bool(_observers)
+
+
+def add_observer(observer):
+    _observers.append(observer)
+    _refresh_observed()
+
+
+def remove_observer(observer):
+    if observer in _observers:
+        _observers.remove(observer)
+    _refresh_observed()
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or Inf appeared; the message names the op and where user code created it."""
+
+
+def _sync(array):
+    """Wait for the GPU (if the array lives there) so that wall-clock times mean something."""
+    if type(array).__module__.startswith("cupy"):
+        from .cuda import synchronize
+        synchronize()
+
+
+def _creation_site(stack):
+    """The innermost frame outside this package: the user code line that created the op."""
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    for frame in reversed(stack):
+        path = os.path.abspath(frame.filename)
+        if not path.startswith(here + os.sep):
+            return frame
+    return stack[-1] if stack else None
+
+
+def _nonfinite(array):
+    return array.dtype.kind == "f" and not bool(get_array_module(array).isfinite(array).all())
+
+
+def _anomaly_message(node, where, what):
+    lines = [f"{what} in {node.name()} ({type(node).__name__})."]
+    stack = getattr(node, "creation_stack", None)
+    site = _creation_site(stack) if stack else None
+    if site is not None:
+        lines.append(f"The op was created at {site.filename}:{site.lineno}, in {site.name}:")
+        lines.append(f"    {site.line}")
+        lines.append("Traceback of the op's creation (most recent call last):")
+        lines.extend("  " + line.rstrip("\n") for line in traceback.format_list(stack[-8:]))
+    return "\n".join(lines)
+
+
+def _apply_observed(cls, inputs, params):
+    fn = cls()
+    if _anomaly:
+        fn.creation_stack = traceback.extract_stack()[:-2]
+    start = time.perf_counter()
+    out = fn._forward(inputs, params)
+    if _observers:
+        _sync(out)
+        elapsed = time.perf_counter() - start
+        for obs in _observers:
+            obs.on_forward(fn, elapsed)
+    if _anomaly and _nonfinite(out) and not any(_nonfinite(t.array) for t in inputs):
+        raise AnomalyError(_anomaly_message(fn, "forward", "Function produced a NaN or Inf in its forward output"))
+    return fn._wrap(out, inputs)
+
+
+def _backward_observed(node, grad):
+    start = time.perf_counter()
+    grads = node.backward(grad)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if _observers:
+        for g in grads:
+            if g is not None:
+                _sync(g)
+        elapsed = time.perf_counter() - start
+        for obs in _observers:
+            obs.on_backward(node, elapsed, grad, grads)
+    if _anomaly:
+        for i, g in enumerate(grads):
+            if g is not None and _nonfinite(g):
+                raise AnomalyError(_anomaly_message(
+                    node, "backward", f"Function returned a NaN or Inf gradient for its input {i} in backward"))
+    return grads
+
+
+class set_detect_anomaly:
+    """``set_detect_anomaly(True)``: check every forward output and backward gradient for NaN/Inf.
+
+    Usable as a call or a context manager. While on, each op also records the stack where it was
+    created, so the error can point at the line of user code (this costs time: debug only).
+    """
+
+    def __init__(self, mode=True):
+        global _anomaly
+        self.prev = _anomaly
+        _anomaly = bool(mode)
+        _refresh_observed()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly
+        _anomaly = self.prev
+        _refresh_observed()
+        return False
+
+
+def detect_anomaly():
+    """``with tg.autograd.detect_anomaly():`` anomaly detection for a block."""
+    return set_detect_anomaly(True)
+
+
+def is_anomaly_enabled():
+    return _anomaly
+
+
+class trace:
+    """Record every backward step, in order: ``with tg.autograd.trace() as t: loss.backward()``.
+
+    Each step is the op, the shape of the gradient it received (d loss / d output), the shapes of
+    the gradients it passed on (d loss / d each input), their norms, and the time it took.
+    ``print(t)`` shows them as a table. Nodes also keep ``grad_norm``, which ``tg.viz.graph`` shows.
+    """
+
+    Step = collections.namedtuple("Step", "index op grad_output grad_inputs grad_output_norm ms")
+
+    def __init__(self):
+        self.steps = []
+
+    def __enter__(self):
+        add_observer(self)
+        return self
+
+    def __exit__(self, *exc):
+        remove_observer(self)
+        return False
+
+    def on_forward(self, fn, seconds):
+        pass
+
+    def on_backward(self, node, seconds, grad, grads):
+        norm = float(get_array_module(grad).linalg.norm(grad.astype("float64").ravel()))
+        node.grad_norm = norm
+        self.steps.append(self.Step(len(self.steps), node.name(), tuple(grad.shape),
+                                    tuple(None if g is None else tuple(g.shape) for g in grads),
+                                    norm, seconds * 1e3))
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def table(self):
+        rows = [("#", "op", "grad in (d/d output)", "grads out (d/d inputs)", "|grad in|", "ms")]
+        for s in self.steps:
+            outs = ", ".join("-" if g is None else str(g) for g in s.grad_inputs)
+            rows.append((str(s.index), s.op, str(s.grad_output), outs, f"{s.grad_output_norm:.4g}", f"{s.ms:.3f}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    __str__ = table
 
 
 class GradcheckError(AssertionError):

@@ -1,0 +1,141 @@
+"""Look at a backward graph: as an indented tree, as Graphviz DOT text, or as an SVG/PNG picture.
+
+    loss = F.cross_entropy(model(x), y)
+    print(tg.viz.graph(loss, params=dict(model.named_parameters())))
+
+Each line is one node of the graph that ``loss.backward()`` walks: the op (``MatmulBackward``),
+the shape and dtype of the tensor it produced, the shapes of the tensors it saved for backward,
+and, after a backward, the norm of the gradient: for leaves from ``.grad``, for ops when the
+backward ran inside ``tg.autograd.trace()``. A node reached a second time (a reused tensor) is
+printed once and then referred to by its number.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+from .autograd import AccumulateGrad
+from .backend import to_numpy
+
+
+def _norm(array):
+    return float(np.linalg.norm(to_numpy(array).astype(np.float64).ravel()))
+
+
+def _shape(shape):
+    return str(tuple(int(n) for n in shape))
+
+
+def _describe(node, names):
+    """(title, details) of one node."""
+    if isinstance(node, AccumulateGrad):
+        t = node.variable
+        if t is None:
+            return "AccumulateGrad", "(tensor gone)"
+        label = names.get(id(t))
+        title = "AccumulateGrad" + (f" [{label}]" if label else "")
+        details = f"{_shape(t.shape)} {t.dtype.name}"
+        if t.grad is not None:
+            details += f"  |grad| {_norm(t.grad.array):.4g}"
+        return title, details
+    details = ""
+    if hasattr(node, "output_meta"):
+        shape, dtype = node.output_meta
+        details = f"-> {_shape(shape)} {np.dtype(dtype).name}"
+    saved = node.saved_tensors
+    if saved is None:
+        details += "  saved: (freed by backward)"
+    elif saved:
+        details += "  saved: " + ", ".join(_shape(getattr(a, "shape", ())) for a in saved)
+    if getattr(node, "grad_norm", None) is not None:
+        details += f"  |grad| {node.grad_norm:.4g}"
+    return node.name(), details
+
+
+def _root(tensor):
+    node = tensor._grad_node()
+    if node is None:
+        raise ValueError("this tensor has no backward graph: it does not require grad")
+    return node
+
+
+def graph(tensor, params=None):
+    """The backward graph below ``tensor`` as an indented tree (a string).
+
+    ``params``: an optional ``{name: tensor}`` (``dict(model.named_parameters())``) to label leaves.
+    """
+    names = {id(t): n for n, t in (params or {}).items()}
+    numbers = {}
+    lines = []
+    stack = [(_root(tensor), "", "", True)]
+    while stack:  # iterative depth-first walk: deep graphs print without recursion
+        node, prefix, branch, last = stack.pop()
+        if node is None:
+            lines.append(f"{prefix}{branch}(no grad)")
+            continue
+        if node in numbers:
+            lines.append(f"{prefix}{branch}#{numbers[node]} {node.name()} (see above)")
+            continue
+        numbers[node] = len(numbers)
+        title, details = _describe(node, names)
+        lines.append(f"{prefix}{branch}#{numbers[node]} {title}  {details}".rstrip())
+        child_prefix = prefix + ("" if not branch else ("   " if last else "│  "))
+        children = [n for n, _ in node.next_functions]
+        for i in reversed(range(len(children))):
+            is_last = i == len(children) - 1
+            stack.append((children[i], child_prefix, "└─ " if is_last else "├─ ", is_last))
+    return "\n".join(lines)
+
+
+def to_dot(tensor, params=None):
+    """Graphviz DOT text of the backward graph (edges point from inputs to the op using them)."""
+    names = {id(t): n for n, t in (params or {}).items()}
+    ids = {}
+    out = ["digraph backward {", '  node [shape=box, fontname="Helvetica", fontsize=10];', "  rankdir=BT;"]
+    stack = [_root(tensor)]
+    while stack:
+        node = stack.pop()
+        if node in ids:
+            continue
+        ids[node] = f"n{len(ids)}"
+        title, details = _describe(node, names)
+        label = (title + "\\n" + details.strip()).replace('"', "'")
+        style = ', style=filled, fillcolor="lightblue"' if isinstance(node, AccumulateGrad) else ""
+        out.append(f'  {ids[node]} [label="{label}"{style}];')
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    for node, nid in ids.items():
+        for child, _ in node.next_functions:
+            if child is not None:
+                out.append(f"  {ids[child]} -> {nid};")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render(tensor, path, params=None):
+    """Write the graph as a picture (format from the extension: .svg, .png, .pdf) with Graphviz.
+
+    Needs the ``dot`` program; the error says how to install it. The file is written atomically.
+    """
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(
+            "render() needs Graphviz's 'dot' program, which is not installed: "
+            "apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or "
+            "conda install graphviz. tinygrad_mnist.viz.to_dot(tensor) gives the DOT text without it.")
+    fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "svg"
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix="." + fmt)
+    os.close(fd)
+    try:
+        subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(tensor, params).encode(),
+                       check=True, capture_output=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
