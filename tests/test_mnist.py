@@ -103,7 +103,8 @@ def serve(directory, handler=_QuietHandler):
     """Serve ``directory`` over HTTP on 127.0.0.1 (a free port); yields the base URL."""
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -155,9 +156,15 @@ def test_train_set_shapes_dtypes_and_statistics(real_mnist):
     assert len(train) == 60000
     assert train.data.shape == (60000, 28, 28) and train.data.array.dtype == np.uint8
     assert train.targets.shape == (60000,) and train.targets.array.dtype == np.int64
-    pixels = train.data.array / 255.0
-    assert round(float(pixels.mean()), 4) == 0.1307
-    assert round(float(pixels.std()), 4) == 0.3081
+    # mean and std of pixels / 255 from exact integer sums (255**2 fits in uint16)
+    pixels = train.data.array
+    n = pixels.size
+    total = int(pixels.sum(dtype=np.uint64))
+    squares = int(np.square(pixels, dtype=np.uint16).sum(dtype=np.uint64))
+    mean = total / n / 255
+    std = (squares / n - (total / n) ** 2) ** 0.5 / 255
+    assert round(mean, 4) == 0.1307
+    assert round(std, 4) == 0.3081
     assert train.targets.array[:5].tolist() == [5, 0, 4, 1, 9]  # the well-known first digits
     assert np.bincount(train.targets.array).tolist()[:2] == [5923, 6742]
 
@@ -306,8 +313,8 @@ def test_image_label_count_mismatch(tmp_path):
 
 def test_labels_out_of_range(tmp_path):
     tiny_split(tmp_path, labels=np.array([0, 9, 3, 10, 255], np.uint8))
-    with pytest.raises(MNISTFormatError, match="2 label.* outside 0..9, the first is 10 at index 3") \
-            as info:
+    expected = r"2 label\(s\) outside 0..9, the first is 10 at index 3"
+    with pytest.raises(MNISTFormatError, match=expected) as info:
         MNIST(tmp_path, train=False)
     assert str(tmp_path / (TEST_LABELS + ".gz")) in str(info.value)
 
@@ -329,7 +336,7 @@ def test_download_succeeds_and_verifies(mirror, tmp_path):
     assert MNIST(root, train=False).data.shape == (10000, 28, 28)
 
 
-def test_mnist_download_true_fetches_all_four(mirror, tmp_path):
+def test_mnist_download_true_fetches_the_split(mirror, tmp_path):
     # The served training images are a re-compressed copy: their MD5 is not the published one,
     # and they pass through the SHA-256 of their content.
     class LocalMNIST(MNIST):
@@ -337,6 +344,8 @@ def test_mnist_download_true_fetches_all_four(mirror, tmp_path):
 
     ds = LocalMNIST(tmp_path, train=True, download=True)
     assert ds.data.shape == (60000, 28, 28)
+    assert leftovers(tmp_path) == [TRAIN_IMAGES + ".gz", TRAIN_LABELS + ".gz"]
+    assert len(LocalMNIST(tmp_path, train=False, download=True)) == 10000
     assert leftovers(tmp_path) == sorted(name + ".gz" for name in FILES)
 
 
@@ -525,3 +534,13 @@ def test_compose_applies_in_order_and_repr():
                                rtol=1e-6)
     assert repr(pipeline).splitlines()[:3] == [
         "Compose(", "    ToTensor()", "    Normalize(mean=(0.1307,), std=(0.3081,))"]
+
+
+def test_transforms_keep_the_data_on_its_device(device):
+    from tinygrad_mnist import backend
+    img = np.random.default_rng(4).integers(0, 256, size=(5, 6), dtype=np.uint8)
+    pipeline = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    out = pipeline(backend.to_device(img, device))
+    assert str(out.device) == device and out.shape == (1, 5, 6)
+    expected = (img.astype(np.float32) / np.float32(255) - np.float32(0.1307)) / np.float32(0.3081)
+    np.testing.assert_array_equal(backend.to_numpy(out.array)[0], expected)

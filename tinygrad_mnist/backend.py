@@ -95,7 +95,11 @@ def cuda_is_available():
 
 
 def _is_cupy_array(x):
-    return _cupy is not None and isinstance(x, _cupy.ndarray)
+    # By the type's module, so that a CuPy array made before the engine touched "cuda" is recognised.
+    if type(x).__module__.startswith("cupy"):
+        _import_cupy()
+        return True
+    return False
 
 
 def device_of(array):

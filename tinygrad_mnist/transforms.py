@@ -77,7 +77,8 @@ class ToTensor:
 
 
 class Normalize:
-    """``output[c] = (input[c] - mean[c]) / std[c]`` for each channel of a ``(..., C, H, W)`` Tensor.
+    """``output[c] = (input[c] - mean[c]) / std[c]`` for each channel ``c`` of a ``(..., C, H, W)``
+    Tensor.
 
     ``mean`` and ``std`` are sequences with one value per channel, or a single value (a float or a
     length-1 sequence) for every channel. The input must be a floating-point Tensor. Returns a new
@@ -113,10 +114,8 @@ class Normalize:
         device = backend.device_of(arr)
         mean = backend.to_device(mean.reshape(-1, 1, 1), device)
         std = backend.to_device(std.reshape(-1, 1, 1), device)
-        if self.inplace:
-            arr -= mean
-            arr /= std
-            return tensor
+        if self.inplace:  # the engine's in-place ops refuse a tensor that requires grad
+            return tensor.sub_(Tensor(mean)).div_(Tensor(std))
         return Tensor((arr - mean) / std)
 
     def __repr__(self):

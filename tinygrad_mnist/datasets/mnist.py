@@ -26,10 +26,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -140,7 +140,7 @@ def read_idx(path):
             f"{path}: truncated header: magic number {magic} announces {ndim} dimensions "
             f"({header_len} header bytes) but the {what} is {len(raw)} bytes")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    count = int(np.prod(dims, dtype=np.int64))
+    count = math.prod(dims)  # Python ints: a bogus header cannot overflow
     expected = header_len + count
     if len(raw) != expected:
         problem = "truncated" if len(raw) < expected else "has trailing bytes"
@@ -379,8 +379,10 @@ class MNIST(Dataset):
         transform: applied to each image, a ``(28, 28)`` uint8 NumPy array (torchvision passes a
             PIL image here; ``transforms.ToTensor`` accepts both).
         target_transform: applied to each label, a Python int.
-        download: when the files are not found, download all four into ``root`` (see
-            ``download_mnist``; the mirrors are ``MNIST.mirrors``, tried in order).
+        download: when the split's files are not found, download them into ``root`` (see
+            ``download_mnist``; the mirrors are ``MNIST.mirrors``, tried in order). Unlike
+            torchvision, only the requested split is fetched; the other one is fetched when it
+            is asked for.
 
     Attributes:
         data: uint8 Tensor ``(N, 28, 28)``; targets: int64 Tensor ``(N,)``.
@@ -403,7 +405,8 @@ class MNIST(Dataset):
 
         paths = {name: find_mnist_file(self.root, name) for name in (image_name, label_name)}
         if download and None in paths.values():
-            download_mnist(self.root, mirrors=self.mirrors)
+            download_mnist(self.root, mirrors=self.mirrors,
+                           files=[name for name, path in paths.items() if path is None])
             paths = {name: find_mnist_file(self.root, name) for name in paths}
         missing = [name for name, path in paths.items() if path is None]
         if missing:

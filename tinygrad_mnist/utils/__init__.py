@@ -1,0 +1,1 @@
+"""Utilities; ``tinygrad_mnist.utils.data`` holds Dataset, TensorDataset and DataLoader."""
