@@ -18,6 +18,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from .functions import *  # noqa: F401,F403  cat, stack, pad, exp, log, sum, max, ...
 from .functions import cat, stack, pad  # noqa: F401
 from . import cuda, viz
+from .interop import save, load
+from . import nn, optim  # noqa: E402  (after the core: they build on it)
 from .profiler import profile
 
 float = float32  # noqa: A001  PyTorch's aliases
