@@ -90,12 +90,17 @@ def conv_configs(draw, max_batch=3, max_channels=4, max_size=9):
 
 
 @st.composite
-def pool_configs(draw, max_batch=3, max_channels=3, max_size=9):
-    """A pooling problem: N, C, H, W, kernel, stride (None = kernel), padding <= kernel // 2."""
+def pool_configs(draw, max_batch=3, max_channels=3, max_size=9, max_dilation=1):
+    """A pooling problem: N, C, H, W (drawn independently), kernel, stride (None = kernel), padding <=
+    kernel // 2 (PyTorch's limit), dilation (1 unless ``max_dilation`` > 1: max-pool only) and
+    ceil_mode. H and W are at least the dilated kernel, so every configuration is valid."""
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
     ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
-    h = draw(st.integers(max(kh, 1), max(kh, max_size)))
-    w = draw(st.integers(max(kw, 1), max(kw, max_size)))
+    dh, dw = draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation))
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    h = draw(st.integers(span_h, max(span_h, max_size)))
+    w = draw(st.integers(span_w, max(span_w, max_size)))
     return dict(n=draw(st.integers(1, max_batch)), c=draw(st.integers(1, max_channels)), h=h, w=w,
-                kernel_size=(kh, kw), stride=stride, padding=(ph, pw))
+                kernel_size=(kh, kw), stride=stride, padding=(ph, pw), dilation=(dh, dw),
+                ceil_mode=draw(st.booleans()))
