@@ -79,12 +79,15 @@ class Conv2d(Function):
         (sh, sw), (dh, dw) = stride, dilation
         (pt, pb), (pl, pr) = padding
 
-        x_pad = pad2d(x, pt, pb, pl, pr)
-        # (N, C, OH, OW, KH, KW) view: window [n, c, y, x] starts at (y*sh, x*sw); taking every
+        # The padded input is laid out channels-first, (C, N, Hp, Wp): then every row (c, i, j) of
+        # cols below is copied from memory that is contiguous along x, the fastest im2col here.
+        x_pad = xp.zeros((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
+        x_pad[:, :, pt:pt + h, pl:pl + w] = x.transpose(1, 0, 2, 3)
+        # (C, N, OH, OW, KH, KW) view: window [c, n, y, x] starts at (y*sh, x*sw); taking every
         # dh-th / dw-th element of a window of span dh*(KH-1)+1 applies the dilation.
         windows = sliding_windows(x_pad, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), (sh, sw))[..., ::dh, ::dw]
         oh, ow = windows.shape[2:4]
-        cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)  # the one copy
+        cols = windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * kh * kw, n * oh * ow)  # the one copy
         # groups: group g's output channels see only its input channels, i.e. its block of rows of
         # cols: one batched GEMM (G, O/G, C/G*KH*KW) @ (G, C/G*KH*KW, N*OH*OW), a plain GEMM for G=1
         cols3 = cols.reshape(groups, cg * kh * kw, n * oh * ow)
@@ -115,13 +118,12 @@ class Conv2d(Function):
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
             grad_cols = (w3.transpose(0, 2, 1) @ g3).reshape(c, kh, kw, n, oh, ow)  # d out / d cols
-            grad_pad = xp.zeros((n, c, hp, wp), dtype=g.dtype)
-            grad_pad_cn = grad_pad.transpose(1, 0, 2, 3)                # (C, N, Hp, Wp) view, as grad_cols
+            grad_pad = xp.zeros((c, n, hp, wp), dtype=g.dtype)        # channels-first, as grad_cols
             for i in range(kh):                                          # col2im: overlaps add up
                 rows = offset_slice(i * dh, sh, oh)
                 for j in range(kw):
-                    grad_pad_cn[:, :, rows, offset_slice(j * dw, sw, ow)] += grad_cols[:, i, j]
-            grad_x = grad_pad[:, :, pt:pt + h, pl:pl + w]
+                    grad_pad[:, :, rows, offset_slice(j * dw, sw, ow)] += grad_cols[:, i, j]
+            grad_x = grad_pad[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)  # an (N, C, H, W) view
             if self.unbatched:
                 grad_x = grad_x[0]
         if self.needs_input_grad[1]:
