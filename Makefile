@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make train   create .venv, install, train the tutorial CNN on MNIST (data/mnist, downloaded if absent)
+#   make train   create .venv, install, train the LeNet-style CNN on MNIST (data/mnist, downloaded if absent)
 #   make test    create .venv, install with test extras, run the whole suite
 PYTHON ?= python3
 VENV   := .venv
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 train: install
-	$(PY) -m tinygrad_mnist train --model cnn --data-dir $(DATA) --download --out runs/cnn
+	$(PY) -m tinygrad_mnist train --model lenet --data-dir $(DATA) --download --out runs/lenet
 
 test: install-test
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest $(PYTEST_ARGS)

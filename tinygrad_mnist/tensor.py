@@ -305,6 +305,11 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __format__(self, spec):
+        if self.array.ndim == 0:  # "{:.2f}".format(loss) works as in PyTorch
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
     def __repr__(self):
         arr = to_numpy(self.array)
         body = np.array2string(arr, separator=", ", precision=4, prefix="tensor(",
@@ -517,11 +522,11 @@ class Tensor:
     def amin(self, dim=(), keepdim=False):
         return Min.apply(self, axes=_dims(dim if dim != () else None, self.ndim, "amin"), keepdim=keepdim)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _argextreme(self, "argmax", dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        return _argextreme(self, "argmax", dim if axis is None else axis, keepdim)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _argextreme(self, "argmin", dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        return _argextreme(self, "argmin", dim if axis is None else axis, keepdim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
