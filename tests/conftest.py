@@ -30,6 +30,11 @@ def device():
     """The device the engine is tested on: cpu, or cuda when TG_TEST_DEVICE=cuda and a GPU is there."""
     import tinygrad_mnist as tg
     name = os.environ.get("TG_TEST_DEVICE", "cpu")
-    if name == "cuda" and not tg.cuda.is_available():
-        pytest.skip("TG_TEST_DEVICE=cuda but no GPU/CuPy here")
+    if name == "cuda":
+        if not tg.cuda.is_available():
+            pytest.skip("TG_TEST_DEVICE=cuda but no GPU/CuPy here")
+        import torch
+        # compare against true float32 on the GPU: TF32 would round torch's matmuls and convs
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     return name

@@ -404,8 +404,20 @@ def _nonfinite(array):
     return array.dtype.kind == "f" and not bool(get_array_module(array).isfinite(array).all())
 
 
-def _anomaly_message(node, where, what):
-    lines = [f"{what} in {node.name()} ({type(node).__name__})."]
+def _describe_nonfinite(array):
+    """'3 of 64 elements are NaN or Inf, the first at index (0, 2): -inf' (a host copy: error path only)."""
+    import numpy as np
+
+    from .backend import to_numpy
+    a = to_numpy(array)
+    bad = ~np.isfinite(a)
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
+    return (f"{int(bad.sum())} of {a.size} elements are NaN or Inf, the first at index {first}: "
+            f"{a[first].item()!r}")
+
+
+def _anomaly_message(node, what):
+    lines = [f"Function '{node.name()}' (op {type(node).__name__}) {what}."]
     stack = getattr(node, "creation_stack", None)
     site = _creation_site(stack) if stack else None
     if site is not None:
@@ -413,6 +425,10 @@ def _anomaly_message(node, where, what):
         lines.append(f"    {site.line}")
         lines.append("Traceback of the op's creation (most recent call last):")
         lines.extend("  " + line.rstrip("\n") for line in traceback.format_list(stack[-8:]))
+    else:
+        lines.append("Where the op was created is unknown: anomaly detection was off during the forward "
+                     "pass. Turn it on before the forward (with tg.autograd.detect_anomaly(): around "
+                     "forward and backward) to see the line of code.")
     return "\n".join(lines)
 
 
@@ -427,12 +443,21 @@ def _apply_observed(cls, inputs, params):
         elapsed = time.perf_counter() - start
         for obs in _observers:
             obs.on_forward(fn, elapsed)
+    # Blame only the op that turned finite inputs into a non-finite output (not every op after it).
     if _anomaly and _nonfinite(out) and not any(_nonfinite(t.array) for t in inputs):
-        raise AnomalyError(_anomaly_message(fn, "forward", "Function produced a NaN or Inf in its forward output"))
+        raise AnomalyError(_anomaly_message(
+            fn, f"produced NaN or Inf in its forward output of shape {tuple(out.shape)}: "
+                f"{_describe_nonfinite(out)}"))
     return fn._wrap(out, inputs)
 
 
 def _backward_observed(node, grad):
+    if _anomaly and _nonfinite(grad):
+        # Every op's backward is checked below, so this gradient came from elsewhere.
+        raise AnomalyError(_anomaly_message(
+            node, f"received a gradient that already holds NaN or Inf ({_describe_nonfinite(grad)}); "
+                  f"no op's backward produced it: it came from the gradient passed to backward() or "
+                  f"autograd.grad(), from a hook, or from two finite gradients whose sum overflowed"))
     start = time.perf_counter()
     grads = node.backward(grad)
     grads = grads if isinstance(grads, tuple) else (grads,)
@@ -447,7 +472,8 @@ def _backward_observed(node, grad):
         for i, g in enumerate(grads):
             if g is not None and _nonfinite(g):
                 raise AnomalyError(_anomaly_message(
-                    node, "backward", f"Function returned a NaN or Inf gradient for its input {i} in backward"))
+                    node, f"returned NaN or Inf in its backward, in the gradient for its input {i} of "
+                          f"shape {tuple(g.shape)}: {_describe_nonfinite(g)}"))
     return grads
 
 
@@ -487,8 +513,10 @@ class trace:
     """Record every backward step, in order: ``with tg.autograd.trace() as t: loss.backward()``.
 
     Each step is the op, the shape of the gradient it received (d loss / d output), the shapes of
-    the gradients it passed on (d loss / d each input), their norms, and the time it took.
-    ``print(t)`` shows them as a table. Nodes also keep ``grad_norm``, which ``tg.viz.graph`` shows.
+    the gradients it passed on (d loss / d each input), the norm of the gradient it received, and
+    the time its backward took (leaves' AccumulateGrad nodes only add into ``.grad``: not steps).
+    ``print(t)`` shows them as a table. Nodes also keep ``grad_norm`` and the shapes of the tensors
+    they had saved (``saved_shapes``, as backward frees the tensors), which ``tg.viz.graph`` shows.
     """
 
     Step = collections.namedtuple("Step", "index op grad_output grad_inputs grad_output_norm ms")
@@ -510,6 +538,8 @@ class trace:
     def on_backward(self, node, seconds, grad, grads):
         norm = float(get_array_module(grad).linalg.norm(grad.astype("float64").ravel()))
         node.grad_norm = norm
+        if node.saved_tensors:  # about to be freed: keep their shapes for tg.viz.graph
+            node.saved_shapes = tuple(tuple(getattr(a, "shape", ())) for a in node.saved_tensors)
         self.steps.append(self.Step(len(self.steps), node.name(), tuple(grad.shape),
                                     tuple(None if g is None else tuple(g.shape) for g in grads),
                                     norm, seconds * 1e3))
@@ -528,6 +558,7 @@ class trace:
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
+        lines.append(f"{len(self.steps)} backward steps, {sum(s.ms for s in self.steps):.3f} ms in total")
         return "\n".join(lines)
 
     __str__ = table

@@ -48,7 +48,9 @@ def _describe(node, names):
         details = f"-> {_shape(shape)} {np.dtype(dtype).name}"
     saved = node.saved_tensors
     if saved is None:
-        details += "  saved: (freed by backward)"
+        shapes = getattr(node, "saved_shapes", None)  # kept by tg.autograd.trace
+        details += ("  saved: (freed by backward)" if shapes is None else
+                    "  saved (freed by backward): " + ", ".join(_shape(s) for s in shapes))
     elif saved:
         details += "  saved: " + ", ".join(_shape(getattr(a, "shape", ())) for a in saved)
     if getattr(node, "grad_norm", None) is not None:
@@ -131,8 +133,14 @@ def render(tensor, path, params=None):
     fd, tmp = tempfile.mkstemp(dir=directory, suffix="." + fmt)
     os.close(fd)
     try:
-        subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(tensor, params).encode(),
-                       check=True, capture_output=True)
+        proc = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(tensor, params).encode(),
+                              capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"render: Graphviz 'dot -T{fmt}' failed (exit {proc.returncode}) for {path}: "
+                               f"{proc.stderr.decode(errors='replace').strip()}")
+        umask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual permissions
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
