@@ -188,8 +188,6 @@ def test_non_leaf_grad_is_none_without_retain_grad():
     assert h.grad is None and x.grad is not None
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: retain_grad's hook runs in registration order; torch "
-                   "runs retains_grad hooks after every other hook, so .grad holds the hooked gradient")
 def test_retain_grad_sees_the_hooked_gradient_like_torch():
     (x, tx) = pair([1.0, 2.0, 3.0])
     y, ty = x * 2, tx * 2

@@ -213,7 +213,11 @@ class AccumulateGrad(Node):
 
 
 def _run_hooks(node, grad):
-    for hook in node.__dict__.get("_pre_hooks", ()):
+    hooks = node.__dict__.get("_pre_hooks", ())
+    # retain_grad's hook runs after the tensor's other hooks, so it stores their final result (PyTorch)
+    ordered = [h for h in hooks if not getattr(h, "retains_grad", False)] + \
+              [h for h in hooks if getattr(h, "retains_grad", False)]
+    for hook in ordered:
         result = hook(Tensor(grad))
         if result is not None:
             grad = result.array if isinstance(result, Tensor) else result

@@ -195,6 +195,7 @@ class Tensor:
                 if t is not None:
                     t.grad = Tensor(grad.array.copy()) if t.grad is None else t.grad + grad.detach()
 
+            store.retains_grad = True  # runs after the other hooks (see autograd._run_hooks)
             self.grad_fn.register_prehook(store)
             self._retains_grad = True
 
@@ -369,6 +370,9 @@ class Tensor:
     def __neg__(self):
         return Neg.apply(self)
 
+    def __abs__(self):
+        return self.abs()
+
     def __pos__(self):
         return self
 
@@ -401,22 +405,22 @@ class Tensor:
 
     # comparisons: no gradient, boolean results
     def __eq__(self, other):
-        return _compare(np.equal, self, other)
+        return _compare("equal", self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, self, other)
+        return _compare("not_equal", self, other)
 
     def __lt__(self, other):
-        return _compare(np.less, self, other)
+        return _compare("less", self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, self, other)
+        return _compare("less_equal", self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, self, other)
+        return _compare("greater", self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, self, other)
+        return _compare("greater_equal", self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
@@ -758,13 +762,14 @@ def _binary(op, a, b, true_division=False):
 
 
 def _compare(ufunc, a, b):
+    """Elementwise comparison ``xp.<ufunc>(a, b)`` (a name: "equal", "less", ...); no gradient."""
     if not isinstance(b, (Tensor,) + _SCALAR_TYPES) and not _is_ndarray(b):
-        return NotImplemented if ufunc in (np.equal, np.not_equal) else _raise_compare(a, b)
+        return NotImplemented if ufunc in ("equal", "not_equal") else _raise_compare(a, b)
     b_array = b.array if isinstance(b, Tensor) else b
     if isinstance(b, Tensor):
         _check_same_device("comparison", a, b)
     xp = get_array_module(a.array)
-    return Tensor._from_op(getattr(xp, ufunc.__name__)(a.array, b_array), None)
+    return Tensor._from_op(getattr(xp, ufunc)(a.array, b_array), None)
 
 
 def _raise_compare(a, b):
