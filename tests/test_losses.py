@@ -204,8 +204,22 @@ def test_legacy_size_average_means_sum(device):
 
 # ---------------------------------------------------------------------- errors
 @pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
-def test_out_of_range_target_is_caught_before_indexing(fn, device):
+def test_out_of_range_target_on_the_gpu_gives_nan_not_another_class(fn, device):
+    """On the GPU there is no per-step host check (it would sync): the op poisons the bad position."""
+    if device != "cuda":
+        pytest.skip("the device-side guard is the GPU path; the CPU raises (test below)")
+    x = tg.randn(3, 10, device=device, requires_grad=True)
+    loss = fn(x, tg.tensor([1, 12, 3], device=device), reduction="none")
+    values = loss.detach().cpu().numpy()
+    assert np.isnan(values[1]) and np.isfinite(values[[0, 2]]).all()
+    fn(x, tg.tensor([1, -1, 3], device=device)).backward()
+    assert np.isnan(x.grad.cpu().numpy()).any()
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_out_of_range_target_is_caught_before_indexing(fn):
     name = fn.__name__
+    device = "cpu"
     x = tg.randn(3, 10, device=device, requires_grad=True)
     with pytest.raises(IndexError, match=f"{name}: target 12 is out of bounds for 10 classes"):
         fn(x, tg.tensor([1, 12, 3], device=device))

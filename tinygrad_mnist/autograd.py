@@ -414,8 +414,8 @@ def _describe_nonfinite(array):
 
     from .backend import to_numpy
     a = to_numpy(array)
-    bad = ~np.isfinite(a)
-    first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()
+    bad = ~np.isfinite(a)  # host: a to_numpy copy, error path only
+    first = tuple(int(i) for i in np.argwhere(bad)[0]) if a.ndim else ()  # host
     return (f"{int(bad.sum())} of {a.size} elements are NaN or Inf, the first at index {first}: "
             f"{a[first].item()!r}")
 

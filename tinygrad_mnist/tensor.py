@@ -41,7 +41,7 @@ def _as_array(data, dtype=None, device=None):
         arr = data
         target = dtypes.to_dtype(dtype).np if dtype is not None else dtypes.from_numpy_dtype(arr.dtype).np
     else:
-        arr = np.array(data)
+        arr = np.array(data)  # host: Python data (lists, numbers)
         if arr.dtype == object:
             raise TypeError(f"could not convert {type(data).__name__} to a tensor (ragged or non-numeric data)")
         if dtype is not None:
@@ -69,7 +69,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, np.generic):
-            data = np.asarray(data)
+            data = np.asarray(data)  # host: a NumPy scalar
         elif not _is_ndarray(data):
             data = _as_array(data)
         dtypes.from_numpy_dtype(data.dtype)  # validates
@@ -87,7 +87,7 @@ class Tensor:
         """The fast constructor used by ops: no validation."""
         t = object.__new__(cls)
         if isinstance(array, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
-            array = np.asarray(array)
+            array = np.asarray(array)  # host: NumPy returned a scalar
         t.array = array
         t.grad = None
         t.grad_fn = grad_fn
@@ -313,7 +313,7 @@ class Tensor:
 
     def __repr__(self):
         arr = to_numpy(self.array)
-        body = np.array2string(arr, separator=", ", precision=4, prefix="tensor(",
+        body = np.array2string(arr, separator=", ", precision=4, prefix="tensor(",  # host: a copy
                                floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
         extras = []
         if arr.dtype not in (dtypes.float32.np, dtypes.int64.np, dtypes.bool_.np) or arr.size == 0:
@@ -486,7 +486,7 @@ class Tensor:
     def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
         correction = (1 if unbiased else 0) if correction is None else correction
         axes = _dims(dim, self.ndim, "var")
-        n = self.numel() if axes is None else int(np.prod([self.shape[d] for d in axes]))
+        n = self.numel() if axes is None else int(np.prod([self.shape[d] for d in axes]))  # host: sizes
         centred = self - self.mean(dim=axes, keepdim=True)
         return (centred * centred).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
 
@@ -554,7 +554,7 @@ class Tensor:
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
-        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
+        shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]  # host: sizes
         return Flatten.apply(self, shape=shape)
 
     def squeeze(self, dim=None):
@@ -705,14 +705,31 @@ def _index_arg(index, t):
         elif isinstance(i, list):
             i = xp.asarray(i)
         if _is_ndarray(i):
+            if i.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}")
+            if i.dtype.kind in "iu" and t.device.type == "cuda" and all(
+                    x is not None and x is not Ellipsis for x in out):
+                _check_index_range(i, t.shape, len(out))  # CuPy would wrap around silently
             i = to_device(i, t.device)
             if i.dtype.kind == "b":
                 out.extend(i.nonzero())  # a boolean mask selects its true positions
                 continue
-            if i.dtype.kind not in "iu":
-                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}")
         out.append(i)
     return tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]
+
+
+def _check_index_range(index, shape, dim):
+    """Bounds of an integer index array for dimension ``dim``, checked on the host.
+
+    NumPy raises for an out-of-range index but CuPy wraps it around, so GPU indexing checks here
+    (a device-resident index costs one sync; the training loop's batches never come this way).
+    """
+    if index.size == 0 or dim >= len(shape):
+        return
+    lo, hi = int(index.min()), int(index.max())
+    if lo < -shape[dim] or hi >= shape[dim]:
+        bad = lo if lo < -shape[dim] else hi
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
 
 
 def _check_same_device(op, a, b):

@@ -81,7 +81,8 @@ def _rng(generator):
 def _fill(tensor, host_values):
     """Copy host float64 values into ``tensor`` (its dtype, its device), outside the graph."""
     with no_grad():
-        tensor.array[...] = to_device(np.asarray(host_values).astype(tensor.array.dtype, copy=False),
+        host = np.asarray(host_values).astype(tensor.array.dtype, copy=False)  # host: seeded draw
+        tensor.array[...] = to_device(host,
                                       tensor.device)
     return tensor
 

@@ -42,7 +42,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty((0,), dtype=dtypes.default_float.np)
+            data = np.empty((0,), dtype=dtypes.default_float.np)  # host: an empty placeholder
         elif isinstance(data, Tensor):
             data = data.array
         super().__init__(data, requires_grad=requires_grad)
@@ -519,7 +519,7 @@ def _value_array(value):
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # a torch tensor
         return value.detach().cpu().numpy()
-    array = np.asarray(value)
+    array = np.asarray(value)  # host: Python data or a NumPy array given by the user
     if array.dtype == object:
         raise TypeError("not numeric")
     return array

@@ -5,9 +5,12 @@
 ever overflows, and its gradient is the classic ``(softmax(x) - onehot(target)) * upstream / N``
 (for ``reduction='mean'`` without weights) without going through ``exp(log(.))`` twice.
 
-Class-index targets are validated on the host BEFORE any array is indexed with them: NumPy
-would raise an unhelpful IndexError mid-op, and CuPy would wrap an out-of-range index around
-silently. The check costs one device-to-host sync of a single boolean per call on the GPU.
+Class-index targets on the CPU are validated BEFORE any array is indexed with them (NumPy would
+raise an unhelpful IndexError mid-op). On the GPU a per-call check would cost a device-to-host
+sync every step, so there the labels are validated on the host where they enter (the MNIST reader
+checks every label is 0-9; ``tg.tensor`` data comes from the host) and the op itself guards the
+rest on the device: an out-of-range target gets a NaN loss and NaN gradients, never another
+class's (CuPy would otherwise wrap the index around silently).
 
 Shapes, as in PyTorch: input (N, C) with target (N,); input (N, C, d1, ..., dk) with target
 (N, d1, ..., dk) (the class dimension is dim 1); an unbatched input (C,) with a 0-d target.
@@ -53,11 +56,17 @@ class _TargetLoss(Function):
     def _weights(self, xl, target, weight, ignore_index):
         xp = get_array_module(xl)
         ignored = target == ignore_index
+        on_gpu = xp is not get_array_module("cpu")
+        if on_gpu:  # not checked on the host: keep out-of-range targets from wrapping around
+            invalid = ~ignored & ((target < 0) | (target >= xl.shape[-1]))
+            ignored = ignored | invalid
         safe = xp.where(ignored, 0, target)  # ignored positions index class 0, then weigh 0
         if weight is None:
             w_t = (~ignored).astype(xl.dtype)
         else:
             w_t = xp.where(ignored, 0, weight.astype(xl.dtype, copy=False)[safe])
+        if on_gpu:
+            w_t = xp.where(invalid, float("nan"), w_t)                # NaN loss and gradient
         return safe, w_t
 
     def _reduce(self, losses, w_t, reduction):
@@ -203,8 +212,8 @@ def _check_target_loss_args(op, input, target, weight, ignore_index):
                              f"for input of shape {tuple(input.shape)}, got {tuple(weight_array.shape)}")
         weight_array = to_device(weight_array, input.device)
     t = target.array
-    if t.size:
-        # the host check, before any indexing: one boolean comes back from the device
+    if t.size and input.device.type == "cpu":
+        # the host check, before any indexing (on the GPU the op guards instead: see the module doc)
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
         if bool(bad.any()):
             first = int(t[bad].ravel()[0])
@@ -253,7 +262,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
                         f"{type(input).__name__} and {type(target).__name__}")
     if tuple(input.shape) != tuple(target.shape):
         try:
-            np.broadcast_shapes(input.shape, target.shape)
+            np.broadcast_shapes(input.shape, target.shape)  # host: shapes only
         except ValueError:
             raise RuntimeError(f"mse_loss: the shape of input {tuple(input.shape)} and of target "
                                f"{tuple(target.shape)} cannot be broadcast together") from None

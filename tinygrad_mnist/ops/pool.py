@@ -25,6 +25,7 @@ import numbers
 from ..autograd import Function
 from ..backend import get_array_module, sliding_windows
 from ..tensor import Tensor
+from .. import kernels
 from .conv import int_pair, offset_slice, pad2d
 
 __all__ = ["MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d", "PoolGeometry"]
@@ -103,10 +104,15 @@ class MaxPool2d(Function):
         self.unbatched = x.ndim == 3
         if self.unbatched:
             x = x[None]
-        windows, x_pad = geometry.windows(x, float("-inf"))
-        best, arg = _window_max(xp, windows, geometry)
+        self.geometry, self.in_shape = geometry, x.shape
+        if kernels.use_kernels(x):  # one CUDA kernel instead of four per kernel offset
+            best, arg = kernels.maxpool2d_forward(x, geometry)
+            self.pad_shape = None
+        else:
+            windows, x_pad = geometry.windows(x, float("-inf"))
+            best, arg = _window_max(xp, windows, geometry)
+            self.pad_shape = x_pad.shape
         self.save_for_backward(arg)
-        self.geometry, self.in_shape, self.pad_shape = geometry, x.shape, x_pad.shape
         return best[0] if self.unbatched else best
 
     def backward(self, g):
@@ -115,6 +121,9 @@ class MaxPool2d(Function):
         geometry = self.geometry
         if self.unbatched:
             g = g[None]
+        if self.pad_shape is None:  # the forward ran the CUDA kernel
+            grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
+            return grad_x[0] if self.unbatched else grad_x
         grad_pad = xp.zeros(self.pad_shape, dtype=g.dtype)
         for k, _, _, rows, cols in geometry.offsets():
             grad_pad[:, :, rows, cols] += g * (arg == k)                 # d max / d x = 1 at the argmax

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, required
@@ -67,7 +68,7 @@ class Adam(Optimizer):
         state = self.state[p]
         xp = get_array_module(p.array)
         if len(state) == 0:
-            state["step"] = Tensor(np.zeros((), dtype=np.float32))  # a host counter, as in PyTorch
+            state["step"] = Tensor(np.zeros((), dtype=np.float32))  # host: the step counter, as in PyTorch
             state["exp_avg"] = Tensor(xp.zeros_like(p.array))
             state["exp_avg_sq"] = Tensor(xp.zeros_like(p.array))
         if amsgrad and "max_exp_avg_sq" not in state:
@@ -84,6 +85,15 @@ class Adam(Optimizer):
         step_t += 1
         step = float(step_t)  # a host array: no device sync
         m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        step_size = lr / bias_correction1
+        if kernels.use_kernels(w):  # the whole update below as one CUDA kernel
+            kernels.adam_update(w, g, m, v, state["max_exp_avg_sq"].array if amsgrad else None,
+                                weight_decay=weight_decay, maximize=maximize, beta1=beta1, beta2=beta2,
+                                eps=eps, step_size=step_size, bias_correction2=bias_correction2)
+            return
 
         scratch = None  # holds d when d is not the gradient itself (which is never modified)
         if weight_decay != 0:  # d = (+-g) + weight_decay * w
@@ -120,9 +130,6 @@ class Adam(Optimizer):
         else:
             v_hat = v
 
-        bias_correction1 = 1 - beta1 ** step
-        bias_correction2 = 1 - beta2 ** step
-        step_size = lr / bias_correction1
         denom = xp.sqrt(v_hat, out=tmp)  # denom = sqrt(v_hat) / sqrt(bias_correction2) + eps
         denom /= bias_correction2 ** 0.5
         denom += eps
