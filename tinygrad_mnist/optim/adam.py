@@ -53,17 +53,6 @@ class Adam(Optimizer):
         group["betas"] = tuple(group["betas"])
         _check_adam(group)
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._run_closure(closure)
-        index = 0
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, self._grad_of(p, index), group)
-                index += 1
-        return loss
-
     def _state(self, p, amsgrad):
         state = self.state[p]
         xp = get_array_module(p.array)

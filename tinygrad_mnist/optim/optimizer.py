@@ -152,8 +152,18 @@ class Optimizer:
                     p.grad.array.fill(0)
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss, if given."""
-        raise NotImplementedError(f"{type(self).__name__} must define step")
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss, if given.
+
+        Subclasses define ``_update(p, grad_array, group)``, the rule for one parameter.
+        """
+        loss = self._run_closure(closure)
+        index = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, self._grad_of(p, index), group)
+                index += 1
+        return loss
 
     @staticmethod
     def _run_closure(closure):

@@ -45,17 +45,6 @@ class SGD(Optimizer):
     def _check_group(self, group):
         _check_sgd(group)
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns the closure's loss (or None)."""
-        loss = self._run_closure(closure)
-        index = 0
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, self._grad_of(p, index), group)
-                index += 1
-        return loss
-
     def _update(self, p, g, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
