@@ -133,7 +133,21 @@ class TorchEngine(Engine):
         return self.lib.from_numpy(np.ascontiguousarray(array)).to(self.device)
 
     def build_model(self, name, seed):
-        return self.models.build_model(name, seed=seed).to(self.device)
+        """The reference model, starting from the weights tinygrad_mnist draws for ``seed``.
+
+        So one seed means one starting point in both engines, and with :meth:`loader`'s shared
+        batch order the two runs differ only by floating-point rounding.
+        """
+        model = self.models.build_model(name)
+        ours = TinygradEngine("cpu")
+        self.load_numpy(model, ours.state_dict_numpy(ours.build_model(name, seed)))
+        return model.to(self.device)
+
+    def loader(self, x, y, batch_size, shuffle, seed):
+        """torch's DataLoader over a TensorDataset, visiting samples in our loader's order for ``seed``."""
+        data = self.data.TensorDataset(x, y)
+        sampler = _SameOrderAsOurs(len(data), seed) if shuffle else None
+        return self.data.DataLoader(data, batch_size=batch_size, sampler=sampler)
 
     def generator(self, seed):
         return self.lib.Generator().manual_seed(seed)
@@ -147,6 +161,23 @@ class TorchEngine(Engine):
     def synchronize(self):
         if self.device == "cuda":
             self.lib.cuda.synchronize()
+
+
+class _SameOrderAsOurs:
+    """A torch sampler giving the epoch orders that tinygrad_mnist's DataLoader draws for ``seed``.
+
+    Ours draws one permutation per epoch from ``numpy.random.default_rng(seed)`` (a seeded
+    ``tg.Generator``); this draws the same ones.
+    """
+
+    def __init__(self, n, seed):
+        self.n, self.rng = n, np.random.default_rng(seed)
+
+    def __iter__(self):
+        return iter(self.rng.permutation(self.n).tolist())
+
+    def __len__(self):
+        return self.n
 
 
 def make_engine(name, device="cpu", threads=None):
@@ -395,11 +426,8 @@ def compare(model_name, data_dir, epochs=None, batch_size=None, lr=None, seed=0,
     x_train, y_train, x_test, y_test = load_mnist(data_dir, download, limit_train)
     x_np, x_test_np = preprocess(x_train, spec), preprocess(x_test, spec)
     runs = []
-    model_ours = ours.build_model(model_name, seed)
     for engine in (ours, ref):
-        model = model_ours if engine is ours else engine.build_model(model_name, seed)
-        if engine is ref:
-            engine.load_numpy(model, ours.state_dict_numpy(model_ours))  # identical initial weights
+        model = engine.build_model(model_name, seed)  # identical initial weights (see TorchEngine)
         runs.append(dict(engine=engine, model=model, opt=engine.optimizer(spec, model.parameters(), lr),
                          x=engine.tensor(x_np), y=engine.tensor(y_train),
                          xv=engine.tensor(x_test_np), yv=engine.tensor(y_test)))
