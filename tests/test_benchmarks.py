@@ -1,0 +1,25 @@
+"""The benchmark commands run end to end (tiny settings). They measure; nothing here asserts a time."""
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_step_benchmark_runs_both_engines_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.step", "--models", "logreg", "--repeats", "1",
+                           "--steps", "2", "--warmup", "1", "--threads", "1", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "logreg" in proc.stdout and "ratio" in proc.stdout
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["model"] == "logreg" and row["threads"] == 1
+    assert row["ours_ms"] > 0 and row["torch_ms"] > 0 and row["ours_peak_mb"] > 0
+
+
+def test_profile_step_prints_the_per_op_table():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.profile_step", "--model", "cnn_s2", "--steps", "2",
+                           "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Conv2d" in proc.stdout and "ms per step" in proc.stdout
