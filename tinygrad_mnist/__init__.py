@@ -15,8 +15,7 @@ from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, g
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,
                        ones_like, full_like, eye, arange, linspace, randn, rand, randint, randperm,
                        manual_seed)
-from .functions import *  # noqa: F401,F403  cat, stack, pad, exp, log, sum, max, ...
-from .functions import cat, stack, pad  # noqa: F401
+from .functions import *  # noqa: F401,F403  cat, stack, pad, exp, log, sum, max, ... (functions.__all__)
 from . import cuda, viz
 from .interop import save, load
 from . import nn, optim  # noqa: E402  (after the core: they build on it)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .ops import canonical_dim
 from .ops.movement import Cat, Pad, Stack
-from .tensor import Tensor, _binary_operands, _check_same_device, maximum, minimum, where  # noqa: F401
+from .tensor import Tensor, _binary_operands, _check_same_device, maximum, minimum, where
 
 
 def _common(tensors, op):
@@ -59,6 +59,14 @@ def pad(input, pad, mode="constant", value=None):
     return Pad.apply(input, pad=tuple(int(p) for p in pad), value=0 if value is None else value)
 
 
+_METHODS = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "square",
+            "matmul", "mm", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax",
+            "argmin", "softmax", "log_softmax", "reshape", "flatten", "squeeze", "unsqueeze",
+            "transpose", "permute", "t", "eq", "ne", "lt", "le", "gt", "ge", "neg", "add", "sub",
+            "mul", "div", "pow", "clone", "detach", "numel")
+__all__ = ["cat", "concat", "concatenate", "stack", "pad", "where", "maximum", "minimum", *_METHODS]
+
+
 def _method(name):
     def fn(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
@@ -67,10 +75,6 @@ def _method(name):
     return fn
 
 
-for _name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "square",
-              "matmul", "mm", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax",
-              "argmin", "softmax", "log_softmax", "reshape", "flatten", "squeeze", "unsqueeze",
-              "transpose", "permute", "t", "eq", "ne", "lt", "le", "gt", "ge", "neg", "add", "sub",
-              "mul", "div", "pow", "clone", "detach", "numel"):
+for _name in _METHODS:
     globals()[_name] = _method(_name)
 del _name
