@@ -77,14 +77,6 @@ def assert_same_weights(a, b):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
-def conv_available():
-    try:
-        Net()(tg.zeros(1, 1, 8, 8))
-        return True
-    except (ImportError, NotImplementedError):
-        return False
-
-
 def leftovers(directory):
     return sorted(p.name for p in Path(directory).iterdir())
 
@@ -112,8 +104,6 @@ def test_copy_weights_from_torch_and_back(ours_factory, torch_factory):
 @pytest.mark.parametrize("ours_factory,torch_factory,shape", [(mlp, torch_mlp, (5, 8)), (Net, torch_net, (3, 1, 8, 8))],
                          ids=["mlp", "net"])
 def test_outputs_equal_after_copy(ours_factory, torch_factory, shape):
-    if ours_factory is Net and not conv_available():
-        pytest.skip("conv2d op not available yet")
     ours, theirs = ours_factory(), torch_factory()
     interop.load_torch_state_dict(ours, theirs)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
