@@ -227,17 +227,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, Device)):
-                device = a
-            else:
-                dtype = a
+        device, dtype = parse_to_args(args, dict(kwargs))
         out = self
         if dtype is not None:
             np_dtype = dtypes.to_dtype(dtype).np
@@ -677,6 +667,27 @@ class Tensor:
 
 
 # ---------------------------------------------------------------------- helpers for the methods
+def parse_to_args(args, kwargs):
+    """(device, dtype) from ``to``'s arguments: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+    ``to(other_tensor)``, keywords, and PyTorch's ignored ``non_blocking`` (keyword or positional bool).
+    Either may be None; they are returned as given (strings, dtypes), unchecked."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, (str, Device)):
+            device = a
+        elif isinstance(a, bool):  # the old positional non_blocking flag
+            continue
+        else:
+            dtype = a
+    return device, dtype
+
+
 def _dim(dim, ndim, op):
     from .ops import canonical_dim
     return canonical_dim(int(dim), ndim, op)

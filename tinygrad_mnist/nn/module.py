@@ -25,7 +25,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import no_grad
 from ..backend import Device, get_array_module, to_device
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]
 
@@ -82,21 +82,8 @@ def _addindent(s, num_spaces):
 
 
 def _parse_to(args, kwargs):
-    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, keywords too."""
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-        elif isinstance(a, (str, Device)):
-            device = a
-        elif isinstance(a, bool):  # the old positional non_blocking flag
-            continue
-        else:
-            dtype = a
+    """Tensor.to's arguments, checked before anything moves: a usable device, a floating dtype."""
+    device, dtype = parse_to_args(args, kwargs)
     if device is not None:
         device = Device(device)
         get_array_module(device)  # fail now (CuPy missing, no GPU), before anything moves

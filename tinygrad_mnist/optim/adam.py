@@ -84,18 +84,7 @@ class Adam(Optimizer):
                                 eps=eps, step_size=step_size, bias_correction2=bias_correction2)
             return
 
-        scratch = None  # holds d when d is not the gradient itself (which is never modified)
-        if weight_decay != 0:  # d = (+-g) + weight_decay * w
-            scratch = xp.multiply(w, weight_decay)
-            if maximize:
-                scratch -= g
-            else:
-                scratch += g
-            d = scratch
-        elif maximize:
-            d = scratch = xp.negative(g)
-        else:
-            d = g
+        d, scratch = self._direction(xp, w, g, weight_decay, maximize)
 
         # m.lerp_(d, 1 - beta1), with PyTorch's two formulas (the weight in the parameter's dtype)
         weight = w.dtype.type(1 - beta1)

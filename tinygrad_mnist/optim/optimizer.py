@@ -173,6 +173,25 @@ class Optimizer:
             return closure()
 
     @staticmethod
+    def _direction(xp, w, g, weight_decay, maximize):
+        """(d, scratch): the gradient as the update rules use it, ``d = (+-g) + weight_decay * w``.
+
+        ``scratch`` is the array holding ``d`` when it had to be allocated (else None, and ``d`` is
+        the gradient itself, which must then not be modified); the rules reuse it as workspace.
+        """
+        if weight_decay != 0:
+            scratch = xp.multiply(w, weight_decay)
+            if maximize:
+                scratch -= g
+            else:
+                scratch += g
+            return scratch, scratch
+        if maximize:
+            scratch = xp.negative(g)
+            return scratch, scratch
+        return g, None
+
+    @staticmethod
     def _grad_of(p, index):
         """``p.grad``'s array, checked against the parameter (a cheap check made every step)."""
         g = p.grad.array

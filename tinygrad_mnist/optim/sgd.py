@@ -53,18 +53,7 @@ class SGD(Optimizer):
         # ``d`` is the step direction; ``scratch``, the one temporary array, is allocated only when
         # ``d`` cannot be one of the existing arrays (the gradient, which is never modified, or
         # the momentum buffer).
-        scratch = None
-        if weight_decay != 0:  # d = (+-g) + weight_decay * w
-            scratch = xp.multiply(w, weight_decay)
-            if maximize:
-                scratch -= g
-            else:
-                scratch += g
-            d = scratch
-        elif maximize:
-            d = scratch = xp.negative(g)
-        else:
-            d = g
+        d, scratch = self._direction(xp, w, g, weight_decay, maximize)
 
         if momentum != 0:
             state = self.state[p]
