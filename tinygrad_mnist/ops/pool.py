@@ -26,7 +26,7 @@ from ..autograd import Function
 from ..backend import get_array_module, sliding_windows
 from ..tensor import Tensor
 from .. import kernels
-from .conv import int_pair, offset_slice, pad2d
+from .conv import full_in_layout, int_pair, offset_slice, pad2d
 
 __all__ = ["MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d", "PoolGeometry"]
 
@@ -124,7 +124,7 @@ class MaxPool2d(Function):
         if self.pad_shape is None:  # the forward ran the CUDA kernel
             grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
             return grad_x[0] if self.unbatched else grad_x
-        grad_pad = xp.zeros(self.pad_shape, dtype=g.dtype)
+        grad_pad = full_in_layout(g, self.pad_shape, 0)
         for k, _, _, rows, cols in geometry.offsets():
             grad_pad[:, :, rows, cols] += g * (arg == k)                 # d max / d x = 1 at the argmax
         (pt, _), (pl, _) = geometry.pads
@@ -144,12 +144,12 @@ def _window_max(xp, windows, geometry):
     """
     n, c, oh, ow = windows.shape[:4]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry.kernel, geometry.stride, geometry.padding, geometry.dilation
-    best = xp.full((n, c, oh, ow), float("-inf"), dtype=windows.dtype)
+    best = full_in_layout(windows[..., 0, 0], (n, c, oh, ow), float("-inf"))
     first = _first_inside(xp, oh, sh, ph, dh)[:, None] * kw + _first_inside(xp, ow, sw, pw, dw)[None, :]
-    arg = xp.empty((n, c, oh, ow), dtype=xp.int8 if kh * kw <= 127 else xp.int32)
+    arg = full_in_layout(best, (n, c, oh, ow), 0, dtype=xp.int8 if kh * kw <= 127 else xp.int32)
     arg[...] = first
     for k, i, j, _, _ in geometry.offsets():
-        v = windows[:, :, :, :, i, j].copy()            # one strided read; the rest runs contiguous
+        v = windows[:, :, :, :, i, j].copy(order="K")   # one strided read; the rest runs contiguous
         better = (v > best) | xp.isnan(v)
         xp.maximum(best, v, out=best)                                    # NaN-propagating max
         # offsets grow with k, so "the latest k that was better" is a running maximum (no select)
@@ -179,7 +179,7 @@ class AvgPool2d(Function):
         total = None
         for _, i, j, _, _ in geometry.offsets():
             v = windows[:, :, :, :, i, j]
-            total = v.copy() if total is None else xp.add(total, v, out=total)
+            total = v.copy(order="K") if total is None else xp.add(total, v, out=total)
         divisor = _divisor(xp, x.shape[2:], geometry, count_include_pad, divisor_override, x.dtype)
         self.divisor = divisor
         self.geometry, self.in_shape, self.pad_shape = geometry, x.shape, x_pad.shape
@@ -191,7 +191,7 @@ class AvgPool2d(Function):
         if self.unbatched:
             g = g[None]
         g_each = g / self.divisor                                        # d out / d x = 1 / divisor
-        grad_pad = xp.zeros(self.pad_shape, dtype=g.dtype)
+        grad_pad = full_in_layout(g_each, self.pad_shape, 0)
         for _, _, _, rows, cols in self.geometry.offsets():
             grad_pad[:, :, rows, cols] += g_each
         (pt, _), (pl, _) = self.geometry.pads
