@@ -125,8 +125,12 @@ class MaxPool2d(Function):
             grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
             return grad_x[0] if self.unbatched else grad_x
         grad_pad = full_in_layout(g, self.pad_shape, 0)
-        for k, _, _, rows, cols in geometry.offsets():
-            grad_pad[:, :, rows, cols] += g * (arg == k)                 # d max / d x = 1 at the argmax
+        overlapping = any(s < d * (k - 1) + 1 for s, k, d in zip(geometry.stride, geometry.kernel, geometry.dilation))
+        for k, _, _, rows, cols in geometry.offsets():                  # d max / d x = 1 at the argmax
+            if overlapping:                                              # windows share elements: add up
+                grad_pad[:, :, rows, cols] += g * (arg == k)
+            else:                                                        # each element in one window
+                xp.multiply(g, arg == k, out=grad_pad[:, :, rows, cols])
         (pt, _), (pl, _) = geometry.pads
         h, w = self.in_shape[2:]
         grad_x = grad_pad[:, :, pt:pt + h, pl:pl + w]
@@ -136,24 +140,31 @@ class MaxPool2d(Function):
 def _window_max(xp, windows, geometry):
     """Max of each window and its kernel offset k = i*KW + j, with PyTorch's choice on ties.
 
-    A running maximum over the kernel offsets in row-major order: an element replaces the current
-    maximum when strictly greater (so the first of equal maxima stays) or when it is NaN (so NaN
-    propagates, the last one winning), exactly the rule of PyTorch's CPU kernel. The argmax
-    starts at the window's first element inside the input, as PyTorch's, so an all -inf window
-    does not send its gradient into the padding.
+    PyTorch's CPU kernel keeps a running maximum in row-major order that an element replaces when
+    strictly greater or when it is NaN. So the argmax is the first offset that reaches the maximum,
+    or the last NaN of a window holding NaNs; an all -inf window picks its first element inside
+    the input, so its gradient does not go into the padding. Here the same result in whole-array
+    passes over the kernel offsets: the NaN-propagating maximum; then the first offset k that
+    reaches it, as K minus the largest (K - k) over the offsets that do (no select: a multiply
+    and a running maximum); then the two exceptions, each only when it can occur.
     """
     n, c, oh, ow = windows.shape[:4]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry.kernel, geometry.stride, geometry.padding, geometry.dilation
-    best = full_in_layout(windows[..., 0, 0], (n, c, oh, ow), float("-inf"))
-    first = _first_inside(xp, oh, sh, ph, dh)[:, None] * kw + _first_inside(xp, ow, sw, pw, dw)[None, :]
-    arg = full_in_layout(best, (n, c, oh, ow), 0, dtype=xp.int8 if kh * kw <= 127 else xp.int32)
-    arg[...] = first
-    for k, i, j, _, _ in geometry.offsets():
-        v = windows[:, :, :, :, i, j].copy(order="K")   # one strided read; the rest runs contiguous
-        better = (v > best) | xp.isnan(v)
+    views = [windows[:, :, :, :, i, j] for _, i, j, _, _ in geometry.offsets()]
+    count = len(views)
+    best = views[0].copy(order="K")
+    for v in views[1:]:
         xp.maximum(best, v, out=best)                                    # NaN-propagating max
-        # offsets grow with k, so "the latest k that was better" is a running maximum (no select)
-        xp.maximum(arg, xp.multiply(better, k, dtype=arg.dtype), out=arg)
+    arg = full_in_layout(best, (n, c, oh, ow), 0, dtype=xp.int8 if count < 127 else xp.int32)
+    for k, v in enumerate(views):
+        xp.maximum(arg, xp.multiply(v == best, count - k, dtype=arg.dtype), out=arg)
+    xp.subtract(count, arg, out=arg)              # a NaN window matched nowhere: count, fixed below
+    if ph or pw:                                  # all -inf windows: the first offset inside the input
+        first = _first_inside(xp, oh, sh, ph, dh)[:, None] * kw + _first_inside(xp, ow, sw, pw, dw)[None, :]
+        xp.copyto(arg, first, where=best == float("-inf"), casting="unsafe")
+    if xp.isnan(best).any():                      # NaN windows: the last NaN
+        for k, v in enumerate(views):
+            xp.copyto(arg, k, where=xp.isnan(v))
     return best, arg
 
 
