@@ -79,6 +79,27 @@ def test_conv2d_unbatched_string_padding_and_overlap(dtype, device):
                              x[None], w, dtype=dtype, device=device)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("c_in, c_out, kernel, args, by_conv", [
+    (4, 4, (3, 3), dict(padding=1), True),                       # the tutorial CNN's layers
+    (3, 2, (3, 3), dict(padding=2, dilation=2), True),           # padding = the dilated extent
+    (4, 3, (4, 5), dict(padding="same"), True),                  # uneven padding (1, 2) x (2, 2)
+    (4, 4, (3, 3), dict(padding=1, groups=2), True),
+    (4, 2, (1, 1), dict(padding=1), False),                      # padding beyond the kernel
+    (2, 6, (3, 3), dict(padding=1), False),                      # more output than input channels
+    (4, 4, (3, 3), dict(padding=1, stride=(1, 2)), False),       # strided
+], ids=["cnn", "dilated", "same", "groups", "wide-pad", "widening", "strided"])
+def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args, by_conv, device):
+    """The input gradient by col2im or by a convolution of the output gradient (module docstring)."""
+    groups = args.get("groups", 1)
+    x, w, b = _normal(4, (3, c_in, 7, 6), (c_out, c_in // groups, *kernel), (c_out,))
+    out = conv2d(tg.tensor(x, device=device, requires_grad=True), tg.tensor(w, device=device), **args)
+    assert out.grad_fn.input_grad_by_conv is by_conv
+    for inputs in [(x, w, b), (x[0], w)]:                         # batched with bias, unbatched
+        assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), *inputs,
+                             dtype=np.float64, device=device)
+
+
 def test_conv2d_mnist_shapes_and_noncontiguous(device):
     """The tutorial shapes, a transposed (non-contiguous) input and a broadcast upstream gradient."""
     x, w1, b1, w2 = _normal(2, (4, 1, 28, 28), (8, 1, 3, 3), (8,), (6, 8, 5, 5))

@@ -77,6 +77,31 @@ def pad2d(x, top, bottom, left, right, value=0):
     return out
 
 
+def padded_chwn(a, padding):
+    """``a`` (N, C, H, W) as a (C, Hp, Wp, N) array zero-padded by ((top, bottom), (left, right)):
+    a view of ``a`` itself when it is laid out so already and needs no padding, else one copy."""
+    (pt, pb), (pl, pr) = padding
+    n, c, h, w = a.shape
+    chwn = a.transpose(1, 2, 3, 0)
+    if not (pt or pb or pl or pr) and chwn.flags.c_contiguous:
+        return chwn
+    out = get_array_module(a).zeros((c, h + pt + pb, w + pl + pr, n), dtype=a.dtype)
+    out[:, pt:pt + h, pl:pl + w] = chwn
+    return out
+
+
+def im2col(x_pad, kernel, stride, dilation):
+    """The (C*KH*KW, OH*OW*N) columns of a (C, Hp, Wp, N) array, and (OH, OW): one copy."""
+    (kh, kw), (dh, dw) = kernel, dilation
+    c, _, _, n = x_pad.shape
+    # (N, C, OH, OW, KH, KW) view: window [n, c, y, x] starts at (y*sh, x*sw); taking every
+    # dh-th / dw-th element of a window of span dh*(KH-1)+1 applies the dilation.
+    windows = sliding_windows(x_pad.transpose(3, 0, 1, 2), (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
+                              stride)[..., ::dh, ::dw]
+    oh, ow = windows.shape[2:4]
+    return windows.transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n), (oh, ow)
+
+
 def offset_slice(offset, step, count):
     """The slice of input positions ``offset + step * k`` for ``k`` in ``range(count)``."""
     return slice(offset, offset + step * (count - 1) + 1, step)
@@ -91,29 +116,17 @@ class Conv2d(Function):
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
-        xp = get_array_module(x)
         self.unbatched = x.ndim == 3
         if self.unbatched:
             x = x[None]
         n, c, h, w = x.shape
         o, cg, kh, kw = weight.shape                                     # cg = C // groups
-        (sh, sw), (dh, dw) = stride, dilation
+        dh, dw = dilation
         (pt, pb), (pl, pr) = padding
 
-        # The padded input, batch innermost: (C, Hp, Wp, N). A copy even without padding, unless
-        # the input is already laid out so (the output of an earlier convolution usually is).
-        x_chwn = x.transpose(1, 2, 3, 0)
-        if pt or pb or pl or pr or not x_chwn.flags.c_contiguous:
-            x_pad = xp.zeros((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)
-            x_pad[:, pt:pt + h, pl:pl + w] = x_chwn
-        else:
-            x_pad = x_chwn
-        # (N, C, OH, OW, KH, KW) view: window [n, c, y, x] starts at (y*sh, x*sw); taking every
-        # dh-th / dw-th element of a window of span dh*(KH-1)+1 applies the dilation.
-        windows = sliding_windows(x_pad.transpose(3, 0, 1, 2), (dh * (kh - 1) + 1, dw * (kw - 1) + 1),
-                                  (sh, sw))[..., ::dh, ::dw]
-        oh, ow = windows.shape[2:4]
-        cols = windows.transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)  # the one copy
+        span_h, span_w = dh * (kh - 1), dw * (kw - 1)                    # dilated kernel extent - 1
+        x_pad = padded_chwn(x, padding)
+        cols, (oh, ow) = im2col(x_pad, (kh, kw), stride, dilation)       # the one copy
         # groups: group g's output channels see only its input channels, i.e. its block of rows of
         # cols: one batched GEMM (G, O/G, C/G*KH*KW) @ (G, C/G*KH*KW, OH*OW*N), a plain GEMM for G=1
         cols3 = cols.reshape(groups, cg * kh * kw, oh * ow * n)
@@ -124,14 +137,19 @@ class Conv2d(Function):
 
         self.save_for_backward(cols3, w3)
         self.has_bias = bias is not None
-        self.geometry = (n, c, h, w), x_pad.shape, (o, kh, kw), (oh, ow), stride, (pt, pl), dilation
+        self.geometry = (n, c, h, w), x_pad.shape, (o, kh, kw), (oh, ow), stride, padding, dilation
+        # input gradient as a convolution of the output gradient (see the module docstring) when
+        # the stride is 1, the padding fits in the kernel, and its columns are no larger than col2im's
+        self.input_grad_by_conv = (tuple(stride) == (1, 1) and max(pt, pb) <= span_h and
+                                   max(pl, pr) <= span_w and o * h * w <= c * oh * ow)
         out = out2.reshape(o, oh, ow, n).transpose(3, 0, 1, 2)          # (N, O, OH, OW), a view
         return out[0] if self.unbatched else out
 
     def backward(self, g):
         cols3, w3 = self.saved_tensors
         groups = w3.shape[0]
-        (n, c, h, w), x_pad_shape, (o, kh, kw), (oh, ow), (sh, sw), (pt, pl), (dh, dw) = self.geometry
+        (n, c, h, w), x_pad_shape, (o, kh, kw), (oh, ow), (sh, sw), padding, (dh, dw) = self.geometry
+        (pt, pb), (pl, pr) = padding
         xp = get_array_module(g)
         if self.unbatched:
             g = g[None]
@@ -139,7 +157,15 @@ class Conv2d(Function):
         g3 = g2.reshape(groups, o // groups, oh * ow * n)
 
         grad_x = grad_w = grad_b = None
-        if self.needs_input_grad[0]:
+        if self.needs_input_grad[0] and self.input_grad_by_conv:
+            span_h, span_w = dh * (kh - 1), dw * (kw - 1)
+            g_pad = padded_chwn(g, ((span_h - pt, span_h - pb), (span_w - pl, span_w - pr)))
+            cols_g, _ = im2col(g_pad, (kh, kw), (1, 1), (dh, dw))           # (O*KH*KW, H*W*N)
+            w_flip = w3.reshape(groups, o // groups, c // groups, kh, kw)[..., ::-1, ::-1]
+            w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(groups, c // groups, o // groups * kh * kw)
+            grad_x = w_flip @ cols_g.reshape(groups, o // groups * kh * kw, h * w * n)
+            grad_x = grad_x.reshape(c, h, w, n).transpose(3, 0, 1, 2)      # an (N, C, H, W) view
+        elif self.needs_input_grad[0]:
             grad_cols = (w3.transpose(0, 2, 1) @ g3).reshape(c, kh, kw, oh, ow, n)  # d out / d cols
             grad_pad = xp.zeros(x_pad_shape, dtype=g.dtype)             # (C, Hp, Wp, N), as x_pad
             for i in range(kh):                                          # col2im: overlaps add up
@@ -147,8 +173,8 @@ class Conv2d(Function):
                 for j in range(kw):
                     grad_pad[:, rows, offset_slice(j * dw, sw, ow)] += grad_cols[:, i, j]
             grad_x = grad_pad[:, pt:pt + h, pl:pl + w].transpose(3, 0, 1, 2)  # an (N, C, H, W) view
-            if self.unbatched:
-                grad_x = grad_x[0]
+        if grad_x is not None and self.unbatched:
+            grad_x = grad_x[0]
         if self.needs_input_grad[1]:
             grad_w = (g3 @ cols3.transpose(0, 2, 1)).reshape(o, c // groups, kh, kw)  # d out / d w = cols^T
         if self.has_bias and self.needs_input_grad[2]:
