@@ -4,6 +4,7 @@
     python -m benchmarks.step --models cnn lenet --threads 1 2
     python -m benchmarks.step --epoch              # also one end-to-end epoch per engine
     python -m benchmarks.step --json bench.json    # machine-readable, for the README table
+    python -m benchmarks.step --markdown bench.json  # that file as the README's Markdown table
     python -m benchmarks.step --device cuda        # on the GPU (CUDA-synchronised timings)
 
 Method. Each measurement runs in a fresh process of its own, one engine per process: NumPy's
@@ -17,7 +18,8 @@ per-round ratios ours/torch. Both engines get the same thread count.
 
 The epoch measurement runs ``training.train_epoch`` over the full 60,000 MNIST training images
 through each engine's own DataLoader (data loading included; data already on the device, as in
-``train``). Peak memory is the process's maximum resident set size (ru_maxrss), which includes
+``train``), one epoch per process, A B alternating for ``--epoch-repeats`` rounds; the table gives
+each engine's median. Peak memory is the process's maximum resident set size (ru_maxrss), which includes
 the interpreter and the library itself: PyTorch's is larger before any tensor is made.
 """
 from __future__ import annotations
@@ -113,11 +115,13 @@ def measure(model, threads, args):
     row = dict(model=model, threads=threads, device=args.device, ours_ms=statistics.median(ours),
                torch_ms=statistics.median(ref), ratio=statistics.median(ratios),
                ours_peak_mb=peaks["tinygrad"], torch_peak_mb=peaks["torch"], rounds=args.repeats)
-    if args.epoch:
-        a = _run_worker(dict(base, engine="tinygrad", kind="epoch"))
-        b = _run_worker(dict(base, engine="torch", kind="epoch"))
-        row.update(ours_epoch_s=a["seconds"], torch_epoch_s=b["seconds"],
-                   ours_epoch_peak_mb=a["peak_mb"], torch_epoch_peak_mb=b["peak_mb"])
+    if args.epoch:  # A B alternating too: an epoch on this shared machine varies by up to 30%
+        epochs = [(_run_worker(dict(base, engine="tinygrad", kind="epoch")),
+                   _run_worker(dict(base, engine="torch", kind="epoch"))) for _ in range(args.epoch_repeats)]
+        row.update(ours_epoch_s=statistics.median(a["seconds"] for a, _ in epochs),
+                   torch_epoch_s=statistics.median(b["seconds"] for _, b in epochs),
+                   ours_epoch_peak_mb=max(a["peak_mb"] for a, _ in epochs),
+                   torch_epoch_peak_mb=max(b["peak_mb"] for _, b in epochs), epoch_rounds=args.epoch_repeats)
     return row
 
 
@@ -139,6 +143,19 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def markdown_table(rows):
+    """The README's table: the rows of a ``--json`` file as Markdown."""
+    from tinygrad_mnist.specs import get_spec
+    lines = ["| model | batch | threads | ours ms | torch ms | ratio ours/torch | epoch s ours | epoch s torch "
+             "| ours peak MB | torch peak MB |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        epoch = (f"{r['ours_epoch_s']:.1f} | {r['torch_epoch_s']:.1f}" if "ours_epoch_s" in r else "- | -")
+        lines.append(f"| {r['model']} | {get_spec(r['model']).batch_size} | {r['threads'] or '-'} | "
+                     f"{r['ours_ms']:.3f} | {r['torch_ms']:.3f} | {r['ratio']:.2f} | {epoch} | "
+                     f"{r['ours_peak_mb']:.0f} | {r['torch_peak_mb']:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.step", description=__doc__.split("\n")[0])
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -149,10 +166,16 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--epoch", action="store_true", help="also time one end-to-end epoch per engine")
+    p.add_argument("--epoch-repeats", type=int, default=3, help="A B epoch rounds per model (median)")
     p.add_argument("--data-dir", default=os.path.join(ROOT, "data", "mnist"))
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--json", help="write the rows as JSON to this file")
+    p.add_argument("--markdown", metavar="JSON", help="print the Markdown table of a --json file and exit")
     args = p.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown_table(json.load(f)["rows"]))
+        return 0
     if args.worker:
         print(json.dumps(_worker(json.loads(args.worker))))
         return 0

@@ -16,6 +16,10 @@ def test_step_benchmark_runs_both_engines_and_writes_json(tmp_path):
     row = json.loads(out.read_text())["rows"][0]
     assert row["model"] == "logreg" and row["threads"] == 1
     assert row["ours_ms"] > 0 and row["torch_ms"] > 0 and row["ours_peak_mb"] > 0
+    table = subprocess.run([sys.executable, "-m", "benchmarks.step", "--markdown", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.splitlines()
+    assert table[0].startswith("| model | batch | threads |") and table[2].startswith("| logreg | 64 | 1 |")
+    assert table[2].count("|") == table[0].count("|")             # one cell per column, epoch or not
 
 
 def test_profile_step_prints_the_per_op_table():
