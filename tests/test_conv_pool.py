@@ -112,6 +112,22 @@ def test_conv2d_mnist_shapes_and_noncontiguous(device):
                          x, w1, b1, w2, dtype=np.float32, device=device)
 
 
+def test_conv2d_output_is_a_batch_innermost_view_and_contiguous_copies_it(device):
+    """Values and shapes are NCHW; the memory is (O, OH, OW, N) (module docstring), and
+    ``contiguous()`` gives a row-major copy that passes the gradient through, as PyTorch's."""
+    x, w = _normal(5, (3, 2, 6, 5), (4, 2, 3, 3))
+    xt = tg.tensor(x, device=device, requires_grad=True)
+    out = conv2d(xt, tg.tensor(w, device=device), padding=1)
+    assert out.shape == (3, 4, 6, 5) and not out.is_contiguous()
+    dense = out.contiguous()
+    assert dense.is_contiguous() and dense.grad_fn.name() == "CloneBackward" and dense.contiguous() is dense
+    np.testing.assert_array_equal(to_numpy(dense.array), to_numpy(out.array))
+    (dense * dense).sum().backward()
+    ref = torch.tensor(x, requires_grad=True)
+    (TF.conv2d(ref, torch.tensor(w), padding=1) ** 2).sum().backward()
+    np.testing.assert_allclose(to_numpy(xt.grad.array), ref.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 def test_conv2d_gradient_only_where_needed(device):
     """A first layer: the input needs no gradient; weight and bias still get theirs."""
     x, w, b = _normal(3, (2, 1, 7, 6), (3, 1, 3, 3), (3,))

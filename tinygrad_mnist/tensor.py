@@ -264,8 +264,13 @@ class Tensor:
     def clone(self):
         return Clone.apply(self)
 
+    def is_contiguous(self):
+        """Whether the data is laid out in row-major order (a conv output, for one, is not)."""
+        return bool(self.array.flags.c_contiguous)
+
     def contiguous(self):
-        return self
+        """``self`` when row-major already, else a row-major copy (recorded as a clone, as PyTorch)."""
+        return self if self.is_contiguous() else Clone.apply(self)
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self):
