@@ -270,7 +270,7 @@ class Tensor:
 
     def contiguous(self):
         """``self`` when row-major already, else a row-major copy (recorded as a clone, as PyTorch)."""
-        return self if self.is_contiguous() else Clone.apply(self)
+        return self if self.is_contiguous() else Clone.apply(self, order="C")
 
     # ------------------------------------------------------------------ Python protocol
     def __len__(self):

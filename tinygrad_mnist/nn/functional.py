@@ -68,29 +68,10 @@ def linear(input, weight, bias=None):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) of NCHW ``input`` with (out, in/groups, kH, kW) ``weight``.
 
-    ``padding`` may also be 'valid' or 'same' (stride 1 only). The op itself is ``ops.conv``;
-    ``groups > 1`` is done here, as one convolution per group on channel slices, concatenated.
+    ``padding`` may also be 'valid' or 'same' (stride 1 only). The op itself is ``ops.conv``
+    (groups included: one batched GEMM over the groups).
     """
-    if groups == 1:
-        return _conv2d(input, weight, bias, stride=stride, padding=padding, dilation=dilation)
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive integer, got {groups!r}")
-    if input.ndim not in (3, 4) or weight.ndim != 4:
-        raise RuntimeError(f"conv2d: expected a 3-D or 4-D input and a 4-D weight, got input of shape "
-                           f"{tuple(input.shape)} and weight of shape {tuple(weight.shape)}")
-    channels, out_channels = input.shape[-3], weight.shape[0]
-    if out_channels % groups or weight.shape[1] * groups != channels:
-        raise RuntimeError(f"conv2d: with groups={groups}, expected weight of shape "
-                           f"({out_channels} divisible by {groups}, {channels // groups}, kH, kW) for input of "
-                           f"shape {tuple(input.shape)}, got weight of shape {tuple(weight.shape)}")
-    cin, cout = channels // groups, out_channels // groups
-    outs = []
-    for g in range(groups):
-        out_slice = slice(g * cout, (g + 1) * cout)
-        outs.append(_conv2d(input[..., g * cin:(g + 1) * cin, :, :], weight[out_slice],
-                            None if bias is None else bias[out_slice],
-                            stride=stride, padding=padding, dilation=dilation))
-    return cat(outs, dim=-3)
+    return _conv2d(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 # ---------------------------------------------------------------------- activations

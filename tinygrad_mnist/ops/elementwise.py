@@ -250,8 +250,10 @@ class Cast(Function):
 
 
 class Clone(Function):
-    def forward(self, a):
-        return a.copy()
+    """A copy: in ``a``'s own memory layout (``clone``), or row-major (``contiguous``, order="C")."""
+
+    def forward(self, a, order="K"):
+        return a.copy(order=order)
 
     def backward(self, g):
         return g

@@ -2,9 +2,10 @@
 
 Both work on a strided window view of the padded input (``backend.sliding_windows``: no copy)
 and loop over the KH*KW kernel offsets only: each iteration handles the (i, j)-th element of
-every window at once, a strided (N, C, OH, OW) slice of the input. The backward adds the
-gradient of every offset into the matching strided slice of a zero buffer, so overlapping
-windows (stride < kernel) add up their gradients without any scatter.
+every window at once, a strided (N, C, OH, OW) slice of the input. The backward writes the
+gradient of every offset into the matching strided slice of a zero buffer, adding it up where
+windows overlap (stride < kernel), so no scatter is needed. Outputs and gradient buffers keep the
+memory layout of the arrays they come from (batch innermost after a convolution, ``ops/conv.py``).
 
 Window geometry (PyTorch's): ``OH = (H + 2*ph - dh*(KH-1) - 1 [+ sh-1 with ceil_mode]) // sh + 1``,
 less one if ceil_mode made the last window start beyond the input and its left padding.
@@ -26,9 +27,34 @@ from ..autograd import Function
 from ..backend import get_array_module, sliding_windows
 from ..tensor import Tensor
 from .. import kernels
-from .conv import full_in_layout, int_pair, offset_slice, pad2d
+from .conv import int_pair, offset_slice
 
 __all__ = ["MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d", "PoolGeometry"]
+
+
+def full_in_layout(like, shape, value, dtype=None):
+    """An array of ``shape`` filled with ``value`` (``like``'s dtype unless ``dtype`` is given),
+    its axes in memory in the order of ``like``'s.
+
+    ``like`` has the same number of dimensions; the axis with the largest stride in ``like`` is
+    outermost in the result too: padding and gradient buffers keep the layout of the arrays they
+    come from (batch innermost after a convolution, ``ops/conv.py``).
+    """
+    xp = get_array_module(like)
+    outer_first = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
+    buffer = xp.full([shape[axis] for axis in outer_first], value, dtype=like.dtype if dtype is None else dtype)
+    return buffer.transpose([outer_first.index(axis) for axis in range(like.ndim)])
+
+
+def pad2d(x, top, bottom, left, right, value=0):
+    """``x`` (N, C, H, W) with a border of ``value`` (in ``x``'s memory layout); ``x`` itself when
+    there is no border."""
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    out = full_in_layout(x, (n, c, h + top + bottom, w + left + right), value)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
 
 
 class PoolGeometry:
@@ -61,6 +87,8 @@ class PoolGeometry:
             raise RuntimeError(f"{op}: input of shape {tuple(shape)} (padded to {h + 2 * ph}x{w + 2 * pw}) is "
                                f"too small for kernel size {dh * (kh - 1) + 1}x{dw * (kw - 1) + 1} (dilated): "
                                f"calculated output size {oh}x{ow}")
+        # windows that share input elements (stride < dilated kernel) must add their gradients up
+        self.overlapping = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
         # Bottom/right padding: ph, or more when ceil_mode lets the last window hang over the edge.
         self.pads = ((ph, max(ph, (oh - 1) * sh + dh * (kh - 1) + 1 - h - ph)),
                      (pw, max(pw, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pw)))
@@ -125,9 +153,8 @@ class MaxPool2d(Function):
             grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
             return grad_x[0] if self.unbatched else grad_x
         grad_pad = full_in_layout(g, self.pad_shape, 0)
-        overlapping = any(s < d * (k - 1) + 1 for s, k, d in zip(geometry.stride, geometry.kernel, geometry.dilation))
         for k, _, _, rows, cols in geometry.offsets():                  # d max / d x = 1 at the argmax
-            if overlapping:                                              # windows share elements: add up
+            if geometry.overlapping:                                              # windows share elements: add up
                 grad_pad[:, :, rows, cols] += g * (arg == k)
             else:                                                        # each element in one window
                 xp.multiply(g, arg == k, out=grad_pad[:, :, rows, cols])
@@ -148,14 +175,14 @@ def _window_max(xp, windows, geometry):
     reaches it, as K minus the largest (K - k) over the offsets that do (no select: a multiply
     and a running maximum); then the two exceptions, each only when it can occur.
     """
-    n, c, oh, ow = windows.shape[:4]
+    oh, ow = windows.shape[2:4]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry.kernel, geometry.stride, geometry.padding, geometry.dilation
     views = [windows[:, :, :, :, i, j] for _, i, j, _, _ in geometry.offsets()]
     count = len(views)
     best = views[0].copy(order="K")
     for v in views[1:]:
         xp.maximum(best, v, out=best)                                    # NaN-propagating max
-    arg = full_in_layout(best, (n, c, oh, ow), 0, dtype=xp.int8 if count < 127 else xp.int32)
+    arg = xp.zeros_like(best, dtype=xp.int8 if count < 127 else xp.int32)      # best's layout
     for k, v in enumerate(views):
         xp.maximum(arg, xp.multiply(v == best, count - k, dtype=arg.dtype), out=arg)
     xp.subtract(count, arg, out=arg)              # a NaN window matched nowhere: count, fixed below
@@ -164,7 +191,7 @@ def _window_max(xp, windows, geometry):
         xp.copyto(arg, first, where=best == float("-inf"), casting="unsafe")
     if xp.isnan(best).any():                      # NaN windows: the last NaN
         for k, v in enumerate(views):
-            xp.copyto(arg, k, where=xp.isnan(v))
+            xp.copyto(arg, arg.dtype.type(k), where=xp.isnan(v))
     return best, arg
 
 
@@ -204,7 +231,10 @@ class AvgPool2d(Function):
         g_each = g / self.divisor                                        # d out / d x = 1 / divisor
         grad_pad = full_in_layout(g_each, self.pad_shape, 0)
         for _, _, _, rows, cols in self.geometry.offsets():
-            grad_pad[:, :, rows, cols] += g_each
+            if self.geometry.overlapping:                                # windows share elements: add up
+                grad_pad[:, :, rows, cols] += g_each
+            else:                                                        # each element in one window
+                grad_pad[:, :, rows, cols] = g_each
         (pt, _), (pl, _) = self.geometry.pads
         h, w = self.in_shape[2:]
         grad_x = grad_pad[:, :, pt:pt + h, pl:pl + w]
