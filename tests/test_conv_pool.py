@@ -1,6 +1,8 @@
 """conv2d, max_pool2d and avg_pool2d against torch: values and the gradients of every input
 (hypothesis, float64 and float32), max-pool ties, NaN and -inf, overlapping windows, avg-pool
 divisors, unbatched inputs, float64 finite-difference gradchecks, and the error messages."""
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,7 @@ import torch.nn.functional as TF
 from hypothesis import given, strategies as st
 
 import tinygrad_mnist as tg
+from tinygrad_mnist import backend
 from tinygrad_mnist.backend import to_numpy
 from tinygrad_mnist.ops.conv import conv2d
 from tinygrad_mnist.ops.pool import avg_pool2d, max_pool2d
@@ -24,6 +27,20 @@ def _no_tf32_in_torch():
     torch.backends.cudnn.allow_tf32 = False
     yield
     torch.backends.cudnn.allow_tf32 = saved
+
+
+# CPU GEMM block sizes: unlimited (one GEMM), one output row per block, a few rows per block
+BLOCK_BYTES = st.sampled_from([None, 1, 3000])
+
+
+@contextlib.contextmanager
+def gemm_blocks(nbytes):
+    """Run the CPU convolutions by blocks of ``nbytes`` of columns (``backend.CPU_GEMM_BLOCK_BYTES``)."""
+    saved, backend.CPU_GEMM_BLOCK_BYTES = backend.CPU_GEMM_BLOCK_BYTES, nbytes
+    try:
+        yield
+    finally:
+        backend.CPU_GEMM_BLOCK_BYTES = saved
 
 
 def _normal(seed, *shapes):
@@ -45,26 +62,28 @@ def _pool_args(cfg, as_int, with_dilation=True):
 
 # ============================================================================ conv2d vs torch
 @DTYPES
-@given(cfg=tst.conv_configs(), seed=SEEDS, as_int=st.booleans())
-def test_conv2d_matches_torch(cfg, seed, as_int, dtype, device):
+@given(cfg=tst.conv_configs(), seed=SEEDS, as_int=st.booleans(), block_bytes=BLOCK_BYTES)
+def test_conv2d_matches_torch(cfg, seed, as_int, block_bytes, dtype, device):
     kh, kw = cfg["kernel_size"]
     shapes = [(cfg["n"], cfg["c_in"], cfg["h"], cfg["w"]), (cfg["c_out"], cfg["c_in"], kh, kw)]
     if cfg["bias"]:
         shapes.append((cfg["c_out"],))
     args = {k: _maybe_int(cfg[k], as_int) for k in ("stride", "padding", "dilation")}
-    assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args),
-                         *_normal(seed, *shapes), dtype=dtype, device=device)
+    with gemm_blocks(block_bytes):
+        assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args),
+                             *_normal(seed, *shapes), dtype=dtype, device=device)
 
 
 @DTYPES
-@given(cfg=tst.conv_configs(max_channels=2), groups=st.integers(2, 3), seed=SEEDS)
-def test_conv2d_groups_match_torch(cfg, groups, seed, dtype, device):
+@given(cfg=tst.conv_configs(max_channels=2), groups=st.integers(2, 3), seed=SEEDS, block_bytes=BLOCK_BYTES)
+def test_conv2d_groups_match_torch(cfg, groups, seed, block_bytes, dtype, device):
     c_in, c_out = cfg["c_in"] * groups, cfg["c_out"] * groups
     args = {k: cfg[k] for k in ("stride", "padding", "dilation")}
     x, w, b = _normal(seed, (cfg["n"], c_in, cfg["h"], cfg["w"]), (c_out, cfg["c_in"], *cfg["kernel_size"]),
                       (c_out,))
-    assert_matches_torch(lambda *t: conv2d(*t, groups=groups, **args),
-                         lambda *t: TF.conv2d(*t, groups=groups, **args), x, w, b, dtype=dtype, device=device)
+    with gemm_blocks(block_bytes):
+        assert_matches_torch(lambda *t: conv2d(*t, groups=groups, **args),
+                             lambda *t: TF.conv2d(*t, groups=groups, **args), x, w, b, dtype=dtype, device=device)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's note about its own copy
@@ -89,15 +108,18 @@ def test_conv2d_unbatched_string_padding_and_overlap(dtype, device):
     (2, 6, (3, 3), dict(padding=1), False),                      # more output than input channels
     (4, 4, (3, 3), dict(padding=1, stride=(1, 2)), False),       # strided
 ], ids=["cnn", "dilated", "same", "groups", "wide-pad", "widening", "strided"])
-def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args, by_conv, device):
-    """The input gradient by col2im or by a convolution of the output gradient (module docstring)."""
+@pytest.mark.parametrize("block_bytes", [None, 1], ids=["one-gemm", "row-blocks"])
+def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args, by_conv, block_bytes, device):
+    """The input gradient by col2im or by a convolution of the output gradient (module docstring),
+    each in one GEMM and by blocks of one output row (``backend.CPU_GEMM_BLOCK_BYTES``)."""
     groups = args.get("groups", 1)
     x, w, b = _normal(4, (3, c_in, 7, 6), (c_out, c_in // groups, *kernel), (c_out,))
     out = conv2d(tg.tensor(x, device=device, requires_grad=True), tg.tensor(w, device=device), **args)
     assert out.grad_fn.input_grad_by_conv is by_conv
     for inputs in [(x, w, b), (x[0], w)]:                         # batched with bias, unbatched
-        assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), *inputs,
-                             dtype=np.float64, device=device)
+        with gemm_blocks(block_bytes):
+            assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), *inputs,
+                                 dtype=np.float64, device=device)
 
 
 def test_conv2d_mnist_shapes_and_noncontiguous(device):
