@@ -166,9 +166,10 @@ def sliding_windows(x, window, step):
 # then read by BLAS while still in cache, instead of one copy out to DRAM and one GEMM streaming it
 # back. Measured on the 32-filter CNN (batch 64, one thread, forward + backward): its 32->32 layer
 # on 28x28 41.2 -> 36-37 ms with 1-4 MiB blocks, the one on 14x14 10.4 -> 9.1-9.5 ms, the whole
-# step 69 -> 55-57 ms. LeNet's layers, whose columns are 2.4 and 3.7 MB but feed GEMMs of only 6
-# and 16 rows, got 10-20% slower when split, so the limit is 4 MiB, above them. A GPU has no
-# such cache to fit and pays a launch per block: one GEMM there.
+# step 69 -> 55-57 ms. Blocks of 8 MiB lost the whole gain; with 1-2 MiB, LeNet's second layer
+# (2.4 MB of columns, 16-row GEMMs) was split too and got 10-20% slower. At 4 MiB only LeNet's
+# first layer (5.0 MB) is split, in two, at no measurable cost (1.00 -> 1.02 ms, within the
+# noise). A GPU has no such cache to fit and pays a launch per block: one GEMM there.
 CPU_GEMM_BLOCK_BYTES = 4 << 20
 
 
