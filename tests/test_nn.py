@@ -117,6 +117,32 @@ def test_stateless_layers_match_torch(make, dtype, device):
     check_layer(make(nn), make(torch.nn), x, dtype, device)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["row_major", "batch_innermost", "strided_slice"])
+def test_relu_on_arrays_longer_than_one_run(layout, dtype, device):
+    """The CPU computes relu of a dense array in runs of 64K elements (``backend.relu``): values,
+    gradient and memory layout over several runs and a partial one, with NaN, +-inf and +-0."""
+    x = _rng_array(4, (5, 3, 70, 67))
+    x.flat[::997] = np.nan
+    x.flat[1::1009] = -np.inf
+    x.flat[2::1013] = np.inf
+    x.flat[3::101] = 0.0
+    x.flat[4::103] = -0.0
+    x = x.astype(dtype)
+    if layout == "batch_innermost":  # what a convolution returns
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    elif layout == "strided_slice":  # not one dense block: NumPy's maximum directly
+        x = x[:, :, ::2]
+    xt = tg.tensor(x, device=device, requires_grad=True)
+    out = F.relu(xt)
+    assert_matches_torch(F.relu, TF.relu, x, device=device)
+    if layout != "strided_slice":
+        assert out.array.strides == x.strides
+    out.backward(tg.ones_like(out))
+    passes = (x > 0) | np.isnan(x)  # PyTorch's rule: zero where the output is <= 0
+    np.testing.assert_array_equal(to_numpy(xt.grad.array), passes.astype(dtype))
+
+
 def test_relu_kink_and_inplace_ignored(device):
     x = tg.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
     y = nn.ReLU(inplace=True)(x)

@@ -13,7 +13,8 @@ import os
 import numpy as np
 
 __all__ = [
-    "device", "Device", "gemm_block_bytes", "get_array_module", "to_device", "to_numpy", "device_of",
+    "device", "Device", "gemm_block_bytes", "get_array_module", "memory_order_flat", "relu", "to_device",
+    "to_numpy", "device_of",
     "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
     "manual_seed",
 ]
@@ -159,6 +160,37 @@ def sliding_windows(x, window, step):
     if _is_cupy_array(x):
         return _cupy.lib.stride_tricks.as_strided(x, shape, strides)
     return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+
+
+def memory_order_flat(a):
+    """A 1-D view of ``a``'s elements in memory order, or None when ``a`` is not one dense block
+    (a slice with gaps, a broadcast). Every C-, F- or permuted-contiguous array has one."""
+    outer_first = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
+    in_memory_order = a.transpose(outer_first)
+    return in_memory_order.reshape(-1) if in_memory_order.flags.c_contiguous else None
+
+
+# NumPy 2.x runs ``maximum(a, 0)`` in a scalar loop (the scalar operand has stride 0), but
+# ``maximum`` of two contiguous arrays in its SIMD loop. On a 1.6M-element float32 map here:
+# 0.53 ms against a scalar, 0.18 ms in runs of 64K elements against one block of zeros.
+_RELU_RUN = 1 << 16
+_zero_runs = {}
+
+
+def relu(a):
+    """``maximum(a, 0)`` as a new array in ``a``'s memory layout (NaN stays NaN, -0.0 gives 0.0)."""
+    flat = memory_order_flat(a) if not _is_cupy_array(a) and a.size > _RELU_RUN else None
+    if flat is None:
+        return get_array_module(a).maximum(a, 0)
+    out = np.empty_like(a)                                   # a's layout, so its flat view lines up
+    out_flat = memory_order_flat(out)
+    zeros = _zero_runs.get(a.dtype)
+    if zeros is None:
+        zeros = _zero_runs[a.dtype] = np.zeros(_RELU_RUN, dtype=a.dtype)
+    for start in range(0, flat.size, _RELU_RUN):
+        stop = min(flat.size, start + _RELU_RUN)
+        np.maximum(flat[start:stop], zeros[:stop - start], out=out_flat[start:stop])
+    return out
 
 
 # Bytes of im2col columns per GEMM on the CPU (None: one GEMM for the whole batch). A convolution

@@ -8,7 +8,7 @@ operators are used, so the same code runs on both.
 from __future__ import annotations
 
 from ..autograd import Function, unbroadcast
-from ..backend import get_array_module
+from ..backend import get_array_module, relu
 
 
 class Add(Function):
@@ -183,8 +183,11 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     def forward(self, a):
-        self.save_for_backward(a > 0)                                # relu'(0) = 0, as PyTorch
-        return get_array_module(a).maximum(a, 0)
+        out = relu(a)
+        # the gradient passes where out != 0: a > 0, or a NaN (whose out is NaN), as PyTorch's;
+        # relu'(0) = 0
+        self.save_for_backward(out != 0)
+        return out
 
     def backward(self, g):
         (mask,) = self.saved_tensors
