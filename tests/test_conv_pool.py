@@ -13,7 +13,7 @@ import tinygrad_mnist as tg
 from tinygrad_mnist import backend
 from tinygrad_mnist.backend import to_numpy
 from tinygrad_mnist.ops.conv import conv2d
-from tinygrad_mnist.ops.pool import avg_pool2d, max_pool2d
+from tinygrad_mnist.ops.pool import PoolGeometry, avg_pool2d, max_pool2d
 from tinygrad_mnist.testing import assert_matches_torch, strategies as tst
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
@@ -229,6 +229,26 @@ def test_pools_overlapping_and_unbatched(dtype, device):
             assert_matches_torch(lambda t: max_pool2d(t, k, s, p, return_indices=True),
                                  lambda t: TF.max_pool2d(t, k, s, p, return_indices=True),
                                  inp, dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("layout", ["row_major", "batch_innermost"])
+def test_pools_whose_windows_tile_the_input(layout, device):
+    """Windows that cover the input exactly once write every gradient element (no zero fill):
+    the tutorials' 2x2 pools on even maps, in the layout a convolution hands them; ties included.
+    Then a 16x16 window, whose 256 offsets no longer fit the byte-sized argmax."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, (3, 4, 8, 6)).astype(np.float64)
+    if layout == "batch_innermost":
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    for args in [dict(kernel_size=2), dict(kernel_size=(4, 3)), dict(kernel_size=2, ceil_mode=True)]:
+        assert PoolGeometry("test", x.shape, args["kernel_size"], None, 0, 1, args.get("ceil_mode", False)).tiling
+        assert_matches_torch(lambda t: max_pool2d(t, **args, return_indices=True),
+                             lambda t: TF.max_pool2d(t, **args, return_indices=True), x, device=device)
+        assert_matches_torch(lambda t: avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), x,
+                             device=device)
+    big = rng.integers(0, 3, (2, 1, 17, 16)).astype(np.float64)
+    assert_matches_torch(lambda t: max_pool2d(t, 16, stride=1, return_indices=True),
+                         lambda t: TF.max_pool2d(t, 16, stride=1, return_indices=True), big, device=device)
 
 
 # ============================================================================ gradcheck

@@ -33,8 +33,8 @@ __all__ = ["MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d", "PoolGeometry"]
 
 
 def full_in_layout(like, shape, value, dtype=None):
-    """An array of ``shape`` filled with ``value`` (``like``'s dtype unless ``dtype`` is given),
-    its axes in memory in the order of ``like``'s.
+    """An array of ``shape`` filled with ``value`` (left uninitialised when ``value`` is None;
+    ``like``'s dtype unless ``dtype`` is given), its axes in memory in the order of ``like``'s.
 
     ``like`` has the same number of dimensions; the axis with the largest stride in ``like`` is
     outermost in the result too: padding and gradient buffers keep the layout of the arrays they
@@ -42,7 +42,8 @@ def full_in_layout(like, shape, value, dtype=None):
     """
     xp = get_array_module(like)
     outer_first = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
-    buffer = xp.full([shape[axis] for axis in outer_first], value, dtype=like.dtype if dtype is None else dtype)
+    outer_shape, dtype = [shape[axis] for axis in outer_first], like.dtype if dtype is None else dtype
+    buffer = xp.empty(outer_shape, dtype=dtype) if value is None else xp.full(outer_shape, value, dtype=dtype)
     return buffer.transpose([outer_first.index(axis) for axis in range(like.ndim)])
 
 
@@ -89,6 +90,10 @@ class PoolGeometry:
                                f"calculated output size {oh}x{ow}")
         # windows that share input elements (stride < dilated kernel) must add their gradients up
         self.overlapping = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+        # windows that cover the input exactly once (2x2 / stride 2 on an even map): every input
+        # element gets one gradient write, so the gradient buffer needs no zeroing first
+        self.tiling = ((sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (ph, pw) == (0, 0)
+                       and (oh * sh, ow * sw) == tuple(shape[-2:]))
         # Bottom/right padding: ph, or more when ceil_mode lets the last window hang over the edge.
         self.pads = ((ph, max(ph, (oh - 1) * sh + dh * (kh - 1) + 1 - h - ph)),
                      (pw, max(pw, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pw)))
@@ -152,7 +157,7 @@ class MaxPool2d(Function):
         if self.pad_shape is None:  # the forward ran the CUDA kernel
             grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
             return grad_x[0] if self.unbatched else grad_x
-        grad_pad = full_in_layout(g, self.pad_shape, 0)
+        grad_pad = full_in_layout(g, self.pad_shape, None if geometry.tiling else 0)
         for k, _, _, rows, cols in geometry.offsets():                  # d max / d x = 1 at the argmax
             if geometry.overlapping:                                              # windows share elements: add up
                 grad_pad[:, :, rows, cols] += g * (arg == k)
@@ -182,9 +187,13 @@ def _window_max(xp, windows, geometry):
     best = views[0].copy(order="K")
     for v in views[1:]:
         xp.maximum(best, v, out=best)                                    # NaN-propagating max
-    arg = xp.zeros_like(best, dtype=xp.int8 if count < 127 else xp.int32)      # best's layout
+    in_bytes = count < 256
+    arg = xp.zeros_like(best, dtype=xp.uint8 if in_bytes else xp.int32)     # best's layout
     for k, v in enumerate(views):
-        xp.maximum(arg, xp.multiply(v == best, count - k, dtype=arg.dtype), out=arg)
+        hit = v == best
+        weight = hit.view(xp.uint8) if in_bytes else hit.astype(xp.int32)  # a bool's bytes are 0/1 already
+        weight *= arg.dtype.type(count - k)
+        xp.maximum(arg, weight, out=arg)
     xp.subtract(count, arg, out=arg)              # a NaN window matched nowhere: count, fixed below
     if ph or pw:                                  # all -inf windows: the first offset inside the input
         first = _first_inside(xp, oh, sh, ph, dh)[:, None] * kw + _first_inside(xp, ow, sw, pw, dw)[None, :]
@@ -229,7 +238,7 @@ class AvgPool2d(Function):
         if self.unbatched:
             g = g[None]
         g_each = g / self.divisor                                        # d out / d x = 1 / divisor
-        grad_pad = full_in_layout(g_each, self.pad_shape, 0)
+        grad_pad = full_in_layout(g_each, self.pad_shape, None if self.geometry.tiling else 0)
         for _, _, _, rows, cols in self.geometry.offsets():
             if self.geometry.overlapping:                                # windows share elements: add up
                 grad_pad[:, :, rows, cols] += g_each
