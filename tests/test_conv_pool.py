@@ -246,6 +246,17 @@ def test_pools_whose_windows_tile_the_input(layout, device):
                              lambda t: TF.max_pool2d(t, **args, return_indices=True), x, device=device)
         assert_matches_torch(lambda t: avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), x,
                              device=device)
+        # the upstream gradient arrives row-major (as after a flatten); the input gradient keeps
+        # the input's layout, so the ReLU and convolution below the pool stay in one layout
+        for pool in (max_pool2d, avg_pool2d):
+            seen = []
+            xt = tg.tensor(x, device=device, requires_grad=True)
+            below = xt * 1.0                                             # keeps x's layout
+            below.register_hook(lambda grad: seen.append(grad.array))
+            out = pool(below, args["kernel_size"], ceil_mode=args.get("ceil_mode", False))
+            out.backward(tg.tensor(np.ones(out.shape), device=device))
+            assert backend.axes_outer_first(seen[0]) == backend.axes_outer_first(below.array) == \
+                backend.axes_outer_first(x)
     big = rng.integers(0, 3, (2, 1, 17, 16)).astype(np.float64)
     assert_matches_torch(lambda t: max_pool2d(t, 16, stride=1, return_indices=True),
                          lambda t: TF.max_pool2d(t, 16, stride=1, return_indices=True), big, device=device)

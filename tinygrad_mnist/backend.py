@@ -13,8 +13,8 @@ import os
 import numpy as np
 
 __all__ = [
-    "device", "Device", "gemm_block_bytes", "get_array_module", "memory_order_flat", "relu", "to_device",
-    "to_numpy", "device_of",
+    "axes_outer_first", "device", "Device", "gemm_block_bytes", "get_array_module", "memory_order_flat",
+    "relu", "to_device", "to_numpy", "device_of",
     "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
     "manual_seed",
 ]
@@ -162,11 +162,15 @@ def sliding_windows(x, window, step):
     return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
 
+def axes_outer_first(a):
+    """``a``'s axes from the largest stride to the smallest: its memory layout, as a transpose."""
+    return sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
+
+
 def memory_order_flat(a):
     """A 1-D view of ``a``'s elements in memory order, or None when ``a`` is not one dense block
     (a slice with gaps, a broadcast). Every C-, F- or permuted-contiguous array has one."""
-    outer_first = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
-    in_memory_order = a.transpose(outer_first)
+    in_memory_order = a.transpose(axes_outer_first(a))
     return in_memory_order.reshape(-1) if in_memory_order.flags.c_contiguous else None
 
 

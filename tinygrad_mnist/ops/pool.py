@@ -4,8 +4,9 @@ Both work on a strided window view of the padded input (``backend.sliding_window
 and loop over the KH*KW kernel offsets only: each iteration handles the (i, j)-th element of
 every window at once, a strided (N, C, OH, OW) slice of the input. The backward writes the
 gradient of every offset into the matching strided slice of a zero buffer, adding it up where
-windows overlap (stride < kernel), so no scatter is needed. Outputs and gradient buffers keep the
-memory layout of the arrays they come from (batch innermost after a convolution, ``ops/conv.py``).
+windows overlap (stride < kernel), so no scatter is needed. Outputs and input gradients keep the
+memory layout of the input (batch innermost after a convolution, ``ops/conv.py``), whatever the
+layout of the gradient arriving from above (row-major after a flatten).
 
 Window geometry (PyTorch's): ``OH = (H + 2*ph - dh*(KH-1) - 1 [+ sh-1 with ceil_mode]) // sh + 1``,
 less one if ceil_mode made the last window start beyond the input and its left padding.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import numbers
 
 from ..autograd import Function
-from ..backend import get_array_module, sliding_windows
+from ..backend import axes_outer_first, get_array_module, sliding_windows
 from ..tensor import Tensor
 from .. import kernels
 from .conv import int_pair, offset_slice
@@ -32,19 +33,25 @@ from .conv import int_pair, offset_slice
 __all__ = ["MaxPool2d", "AvgPool2d", "max_pool2d", "avg_pool2d", "PoolGeometry"]
 
 
-def full_in_layout(like, shape, value, dtype=None):
-    """An array of ``shape`` filled with ``value`` (left uninitialised when ``value`` is None;
-    ``like``'s dtype unless ``dtype`` is given), its axes in memory in the order of ``like``'s.
+def full_in_layout(xp, layout, shape, value, dtype):
+    """An array of ``shape`` filled with ``value`` (left uninitialised when ``value`` is None), its
+    axes in memory in the order ``layout`` (outermost first, ``backend.axes_outer_first``).
 
-    ``like`` has the same number of dimensions; the axis with the largest stride in ``like`` is
-    outermost in the result too: padding and gradient buffers keep the layout of the arrays they
-    come from (batch innermost after a convolution, ``ops/conv.py``).
+    Padding and gradient buffers keep the layout of the pool's input (batch innermost after a
+    convolution, ``ops/conv.py``), so the ops before and after the pool see one layout.
     """
-    xp = get_array_module(like)
-    outer_first = sorted(range(like.ndim), key=lambda axis: -like.strides[axis])
-    outer_shape, dtype = [shape[axis] for axis in outer_first], like.dtype if dtype is None else dtype
-    buffer = xp.empty(outer_shape, dtype=dtype) if value is None else xp.full(outer_shape, value, dtype=dtype)
-    return buffer.transpose([outer_first.index(axis) for axis in range(like.ndim)])
+    buffer = xp.empty([shape[axis] for axis in layout], dtype=dtype) if value is None else \
+        xp.full([shape[axis] for axis in layout], value, dtype=dtype)
+    return buffer.transpose([layout.index(axis) for axis in range(len(layout))])
+
+
+def in_layout(a, layout):
+    """``a`` with its axes in memory in the order ``layout``: ``a`` itself when they already are."""
+    if axes_outer_first(a) == layout:
+        return a
+    out = full_in_layout(get_array_module(a), layout, a.shape, None, a.dtype)
+    out[...] = a
+    return out
 
 
 def pad2d(x, top, bottom, left, right, value=0):
@@ -53,7 +60,8 @@ def pad2d(x, top, bottom, left, right, value=0):
     if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    out = full_in_layout(x, (n, c, h + top + bottom, w + left + right), value)
+    out = full_in_layout(get_array_module(x), axes_outer_first(x), (n, c, h + top + bottom, w + left + right),
+                         value, x.dtype)
     out[:, :, top:top + h, left:left + w] = x
     return out
 
@@ -137,7 +145,7 @@ class MaxPool2d(Function):
         self.unbatched = x.ndim == 3
         if self.unbatched:
             x = x[None]
-        self.geometry, self.in_shape = geometry, x.shape
+        self.geometry, self.in_shape, self.layout = geometry, x.shape, axes_outer_first(x)
         if kernels.use_kernels(x):  # one CUDA kernel instead of four per kernel offset
             best, arg = kernels.maxpool2d_forward(x, geometry)
             self.pad_shape = None
@@ -157,7 +165,8 @@ class MaxPool2d(Function):
         if self.pad_shape is None:  # the forward ran the CUDA kernel
             grad_x = kernels.maxpool2d_backward(g, arg, self.in_shape, geometry)
             return grad_x[0] if self.unbatched else grad_x
-        grad_pad = full_in_layout(g, self.pad_shape, None if geometry.tiling else 0)
+        g = in_layout(g, self.layout)      # after a flatten, g comes back row-major: one small copy
+        grad_pad = full_in_layout(xp, self.layout, self.pad_shape, None if geometry.tiling else 0, g.dtype)
         for k, _, _, rows, cols in geometry.offsets():                  # d max / d x = 1 at the argmax
             if geometry.overlapping:                                              # windows share elements: add up
                 grad_pad[:, :, rows, cols] += g * (arg == k)
@@ -230,6 +239,7 @@ class AvgPool2d(Function):
         divisor = _divisor(xp, x.shape[2:], geometry, count_include_pad, divisor_override, x.dtype)
         self.divisor = divisor
         self.geometry, self.in_shape, self.pad_shape = geometry, x.shape, x_pad.shape
+        self.layout = axes_outer_first(x)
         out = total / divisor
         return out[0] if self.unbatched else out
 
@@ -237,8 +247,9 @@ class AvgPool2d(Function):
         xp = get_array_module(g)
         if self.unbatched:
             g = g[None]
-        g_each = g / self.divisor                                        # d out / d x = 1 / divisor
-        grad_pad = full_in_layout(g_each, self.pad_shape, None if self.geometry.tiling else 0)
+        g_each = in_layout(g, self.layout) / self.divisor                # d out / d x = 1 / divisor
+        grad_pad = full_in_layout(xp, self.layout, self.pad_shape, None if self.geometry.tiling else 0,
+                                  g_each.dtype)
         for _, _, _, rows, cols in self.geometry.offsets():
             if self.geometry.overlapping:                                # windows share elements: add up
                 grad_pad[:, :, rows, cols] += g_each
