@@ -3,8 +3,9 @@
 Both work on a strided window view of the padded input (``backend.sliding_windows``: no copy)
 and loop over the KH*KW kernel offsets only: each iteration handles the (i, j)-th element of
 every window at once, a strided (N, C, OH, OW) slice of the input. The backward writes the
-gradient of every offset into the matching strided slice of a zero buffer, adding it up where
-windows overlap (stride < kernel), so no scatter is needed. Outputs and input gradients keep the
+gradient of every offset into the matching strided slice of a zero buffer (not zeroed when the
+windows tile the input exactly), adding it up where windows overlap (stride < kernel), so no
+scatter is needed. Outputs and input gradients keep the
 memory layout of the input (batch innermost after a convolution, ``ops/conv.py``), whatever the
 layout of the gradient arriving from above (row-major after a flatten).
 
