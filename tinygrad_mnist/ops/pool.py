@@ -41,8 +41,8 @@ def full_in_layout(xp, layout, shape, value, dtype):
     Padding and gradient buffers keep the layout of the pool's input (batch innermost after a
     convolution, ``ops/conv.py``), so the ops before and after the pool see one layout.
     """
-    buffer = xp.empty([shape[axis] for axis in layout], dtype=dtype) if value is None else \
-        xp.full([shape[axis] for axis in layout], value, dtype=dtype)
+    outer_shape = [shape[axis] for axis in layout]
+    buffer = xp.empty(outer_shape, dtype=dtype) if value is None else xp.full(outer_shape, value, dtype=dtype)
     return buffer.transpose([layout.index(axis) for axis in range(len(layout))])
 
 
