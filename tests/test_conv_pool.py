@@ -150,15 +150,19 @@ def test_conv2d_output_is_a_batch_innermost_view_and_contiguous_copies_it(device
     np.testing.assert_allclose(to_numpy(xt.grad.array), ref.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
-def test_conv2d_gradient_only_where_needed(device):
-    """A first layer: the input needs no gradient; weight and bias still get theirs."""
-    x, w, b = _normal(3, (2, 1, 7, 6), (3, 1, 3, 3), (3,))
+@pytest.mark.parametrize("c_in, args, by_conv", [(1, dict(stride=2), False), (4, dict(padding=1), True)],
+                         ids=["col2im", "by-conv"])
+def test_conv2d_gradient_only_where_needed(c_in, args, by_conv, device):
+    """A first layer: the input needs no gradient; weight and bias still get theirs (by either
+    route of the backward: the weight gradient from the input's or from the output gradient's columns)."""
+    x, w, b = _normal(3, (2, c_in, 7, 6), (3, c_in, 3, 3), (3,))
     xt, wt, bt = torch.tensor(x), torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
     ours_w, ours_b = tg.tensor(w, device=device, requires_grad=True), tg.tensor(b, device=device, requires_grad=True)
-    out = conv2d(tg.tensor(x, device=device), ours_w, ours_b, stride=2)
+    out = conv2d(tg.tensor(x, device=device), ours_w, ours_b, **args)
     assert out.grad_fn.name() == "Conv2dBackward" and len(out.grad_fn.next_functions) == 3
+    assert out.grad_fn.input_grad_by_conv is by_conv
     (out * out).sum().backward()
-    (TF.conv2d(xt, wt, bt, stride=2) ** 2).sum().backward()
+    (TF.conv2d(xt, wt, bt, **args) ** 2).sum().backward()
     np.testing.assert_allclose(to_numpy(ours_w.grad.array), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(to_numpy(ours_b.grad.array), bt.grad.numpy(), rtol=1e-10, atol=1e-10)
 
