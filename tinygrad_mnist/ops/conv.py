@@ -14,12 +14,12 @@ one matrix product (one BLAS/cuBLAS call):
 
 ``cols`` is one copy out of a strided window view of xpad (``backend.sliding_windows``).
 
-Blocks of rows, on the CPU: when ``cols`` would be larger than ``backend.CPU_GEMM_BLOCK_BYTES``
-(4 MiB), the product is done in blocks of output rows y: the columns of one block are copied and
-multiplied while they are still in cache, and each block's GEMM writes its slice of out2. The
-arithmetic is the same product split along its columns. It pays on the 32-filter CNN (its 32->32
-layer on 28x28: 41 -> 37 ms forward + backward, one thread), whose columns are 58 MB; on the GPU
-and for small layers it is one GEMM.
+Blocks of rows, on the CPU: when ``cols`` would be more than twice ``backend.CPU_GEMM_BLOCK_BYTES``
+(4 MiB), the product is done in blocks of output rows y with about 4 MiB of columns each: the
+columns of one block are copied and multiplied while they are still in cache, and each block's
+GEMM writes its slice of out2. The arithmetic is the same product split along its columns. It
+pays on the 32-filter CNN (its 32->32 layer on 28x28: 41 -> 37 ms forward + backward, one thread),
+whose columns are 58 MB; on the GPU and for smaller layers it is one GEMM.
 
 Memory layout: the batch is the innermost axis. The padded input is stored as (C, Hp, Wp, N), and
 the output is returned as an (N, O, OH, OW) *view* of the GEMM's (O, OH, OW, N) result, with no
@@ -116,8 +116,11 @@ def offset_slice(offset, step, count):
 
 
 def row_blocks(rows, bytes_per_row, block_bytes):
-    """Split ``range(rows)`` into (start, stop) runs of about ``block_bytes`` each (at least one row)."""
-    step = rows if block_bytes is None else max(1, min(rows, block_bytes // max(1, bytes_per_row)))
+    """Split ``range(rows)`` into (start, stop) runs of about ``block_bytes`` each (at least one
+    row); one run when the whole is at most twice ``block_bytes`` (``backend.CPU_GEMM_BLOCK_BYTES``)."""
+    if block_bytes is None or rows * bytes_per_row <= 2 * block_bytes:
+        return [(0, rows)]
+    step = max(1, min(rows, block_bytes // max(1, bytes_per_row)))
     return [(y, min(rows, y + step)) for y in range(0, rows, step)]
 
 
