@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 import tinygrad_mnist as tg
 from tinygrad_mnist import backend
 from tinygrad_mnist.backend import to_numpy
-from tinygrad_mnist.ops.conv import conv2d
+from tinygrad_mnist.ops.conv import conv2d, row_blocks
 from tinygrad_mnist.ops.pool import PoolGeometry, avg_pool2d, max_pool2d
 from tinygrad_mnist.testing import assert_matches_torch, strategies as tst
 
@@ -120,6 +120,19 @@ def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args,
         with gemm_blocks(block_bytes):
             assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), *inputs,
                                  dtype=np.float64, device=device)
+
+
+@given(rows=st.integers(1, 40), bytes_per_row=st.integers(1, 5000), block_bytes=st.integers(1, 20000))
+def test_row_blocks_cover_the_rows_in_blocks_of_about_the_block_size(rows, bytes_per_row, block_bytes):
+    """Blocks of rows tile range(rows) in order; one block when the whole is at most twice the
+    block size, else blocks of at most the block size (or one row, if a row is larger)."""
+    blocks = row_blocks(rows, bytes_per_row, block_bytes)
+    assert [y for y0, y1 in blocks for y in range(y0, y1)] == list(range(rows))
+    if rows * bytes_per_row <= 2 * block_bytes:
+        assert blocks == [(0, rows)]
+    else:
+        assert all((y1 - y0) * bytes_per_row <= max(block_bytes, bytes_per_row) for y0, y1 in blocks)
+    assert row_blocks(rows, bytes_per_row, None) == [(0, rows)]
 
 
 def test_conv2d_mnist_shapes_and_noncontiguous(device):
