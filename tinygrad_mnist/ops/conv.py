@@ -71,8 +71,8 @@ columns are used for both products while in cache (the CNN's 32->32 layer on 28x
 30.6 -> 26.8 ms with one thread, 18.9 -> 15.9 ms with two).
 
 Differences from PyTorch: a layer that fits one block and takes the col2im route keeps its
-``cols`` for the backward, C*KH*KW times the output's spatial size in memory (PyTorch recomputes it); padding modes other than zeros
-live in ``nn.Conv2d``.
+``cols`` for the backward, C*KH*KW times the output's spatial size in memory (PyTorch recomputes
+it); padding modes other than zeros live in ``nn.Conv2d``.
 """
 from __future__ import annotations
 
