@@ -114,15 +114,43 @@ def measure(model, threads, args):
         peaks["torch"] = max(peaks["torch"], b["peak_mb"])
     row = dict(model=model, threads=threads, device=args.device, ours_ms=statistics.median(ours),
                torch_ms=statistics.median(ref), ratio=statistics.median(ratios),
-               ours_peak_mb=peaks["tinygrad"], torch_peak_mb=peaks["torch"], rounds=args.repeats)
+               ours_peak_mb=peaks["tinygrad"], torch_peak_mb=peaks["torch"], rounds=args.repeats,
+               ours_ms_rounds=ours, torch_ms_rounds=ref)  # per round: a disturbed stretch shows up
     if args.epoch:  # A B alternating too: an epoch on this shared machine varies by up to 30%
         epochs = [(_run_worker(dict(base, engine="tinygrad", kind="epoch")),
                    _run_worker(dict(base, engine="torch", kind="epoch"))) for _ in range(args.epoch_repeats)]
         row.update(ours_epoch_s=statistics.median(a["seconds"] for a, _ in epochs),
                    torch_epoch_s=statistics.median(b["seconds"] for _, b in epochs),
                    ours_epoch_peak_mb=max(a["peak_mb"] for a, _ in epochs),
-                   torch_epoch_peak_mb=max(b["peak_mb"] for _, b in epochs), epoch_rounds=args.epoch_repeats)
+                   torch_epoch_peak_mb=max(b["peak_mb"] for _, b in epochs), epoch_rounds=args.epoch_repeats,
+                   ours_epoch_s_rounds=[a["seconds"] for a, _ in epochs],
+                   torch_epoch_s_rounds=[b["seconds"] for _, b in epochs])
     return row
+
+
+def machine():
+    """What the figures depend on: the CPU (its vector units above all), the BLAS, the versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy  # noqa: F401  (loads NumPy's BLAS, so that threadpoolctl sees it)
+    from threadpoolctl import threadpool_info
+    info = {"date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            first_cpu = f.read().split("\n\n")[0]
+        fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in first_cpu.splitlines())}
+        info["cpu"] = f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
+        info["avx512f"] = "avx512f" in fields.get("flags", "").split()
+    except (OSError, KeyError):  # not Linux
+        pass
+    info["blas"] = [f"{lib['internal_api']} {lib['version']} ({lib.get('architecture')} kernels)"
+                    for lib in threadpool_info() if lib["user_api"] == "blas"]
+    for package in ("numpy", "torch"):
+        try:
+            info[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return info
 
 
 def format_table(rows):
@@ -189,7 +217,8 @@ def main(argv=None):
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"device": args.device, "cpu_count": os.cpu_count(), "rows": rows}, f, indent=2)
+            json.dump({"device": args.device, "machine": machine(), "command": " ".join(sys.argv[1:]),
+                       "rows": rows}, f, indent=2)
     return 0
 
 

@@ -13,9 +13,12 @@ def test_step_benchmark_runs_both_engines_and_writes_json(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "logreg" in proc.stdout and "ratio" in proc.stdout
-    row = json.loads(out.read_text())["rows"][0]
+    result = json.loads(out.read_text())
+    row = result["rows"][0]
     assert row["model"] == "logreg" and row["threads"] == 1
     assert row["ours_ms"] > 0 and row["torch_ms"] > 0 and row["ours_peak_mb"] > 0
+    assert row["ours_ms_rounds"] == [row["ours_ms"]] and row["torch_ms_rounds"] == [row["torch_ms"]]
+    assert result["machine"]["cpu_count"] >= 1 and result["machine"]["numpy"]
     table = subprocess.run([sys.executable, "-m", "benchmarks.step", "--markdown", str(out)],
                            cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.splitlines()
     assert table[0].startswith("| model | batch | threads |") and table[2].startswith("| logreg | 64 | 1 |")
