@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -217,7 +218,7 @@ def main(argv=None):
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"device": args.device, "machine": machine(), "command": " ".join(sys.argv[1:]),
+            json.dump({"device": args.device, "machine": machine(), "command": shlex.join(sys.argv[1:] if argv is None else argv),
                        "rows": rows}, f, indent=2)
     return 0
 

@@ -122,6 +122,28 @@ def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args,
                                  dtype=np.float64, device=device)
 
 
+@pytest.mark.parametrize("block_bytes", [None, 1], ids=["one-gemm", "row-blocks"])
+def test_conv2d_by_conv_route_on_a_convolution_output_and_with_a_frozen_weight(block_bytes, device):
+    """The stride-1 route keeps its input itself: a view when that input is a convolution's
+    batch-innermost output (the tutorial CNN's case). Its gradients against torch there, and the
+    input's gradient alone when the weight is frozen."""
+    x, w1, w2 = _normal(6, (3, 4, 7, 6), (4, 4, 3, 3), (4, 4, 3, 3))
+
+    def net(conv, x, w1, w2):
+        return conv(conv(x, w1, padding=1).relu(), w2, padding=1)
+    with gemm_blocks(block_bytes):
+        hidden = conv2d(tg.tensor(x, device=device), tg.tensor(w1, device=device), padding=1).relu()
+        out = conv2d(hidden, tg.tensor(w2, device=device, requires_grad=True), padding=1)
+        assert out.grad_fn.input_grad_by_conv
+        assert device != "cpu" or not hidden.is_contiguous()          # batch-innermost on the CPU
+        assert_matches_torch(lambda *t: net(conv2d, *t), lambda *t: net(TF.conv2d, *t), x, w1, w2,
+                             dtype=np.float64, device=device)
+        xt, ref = tg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+        (conv2d(xt, tg.tensor(w2, device=device), padding=1) ** 2).sum().backward()
+        (TF.conv2d(ref, torch.tensor(w2), padding=1) ** 2).sum().backward()
+        np.testing.assert_allclose(to_numpy(xt.grad.array), ref.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 @given(rows=st.integers(1, 40), bytes_per_row=st.integers(1, 5000), block_bytes=st.integers(1, 20000))
 def test_row_blocks_cover_the_rows_in_blocks_of_about_the_block_size(rows, bytes_per_row, block_bytes):
     """Blocks of rows tile range(rows) in order; one block when the whole is at most twice the

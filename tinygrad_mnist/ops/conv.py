@@ -18,8 +18,8 @@ Blocks of rows, on the CPU: when ``cols`` would be more than twice ``backend.CPU
 (4 MiB), the product is done in blocks of output rows y with about 4 MiB of columns each: the
 columns of one block are copied and multiplied while they are still in cache, and each block's
 GEMM writes its slice of out2. The arithmetic is the same product split along its columns. It
-pays on the 32-filter CNN (its 32->32 layer on 28x28: 41 -> 37 ms forward + backward, one thread),
-whose columns are 58 MB; on the GPU and for smaller layers it is one GEMM.
+pays on the 32-filter CNN (its 32->32 layer on 28x28: 41 -> 37 ms forward + backward, one
+thread, Zen 5), whose columns are 58 MB; on the GPU and for smaller layers it is one GEMM.
 
 Memory layout: the batch is the innermost axis. The padded input is stored as (C, Hp, Wp, N), and
 the output is returned as an (N, O, OH, OW) *view* of the GEMM's (O, OH, OW, N) result, with no
@@ -39,7 +39,7 @@ Backward, with g2 the output gradient as (O, OH*OW*N):
 
     grad_w    = g2 @ cols^T                     one GEMM (cols kept from the forward; with
                                                 several blocks, recomputed block by block;
-                                                see below for stride 1)
+                                                on the route below, from g's columns)
     grad_bias = g2.sum over (y, x, n)
     grad_cols = w2^T @ g2                       one GEMM, back to column space
     grad_xpad[n, c, y*sh + i*dh, x*sw + j*dw] += grad_cols[(c, i, j), (y, x, n)]
@@ -57,22 +57,29 @@ is itself a convolution: of g zero-padded by dh*(KH-1) - pt rows on top and dh*(
 swapped. That is im2col of g plus one GEMM whose inner dimension is O*KH*KW, which BLAS runs far
 faster than grad_cols' GEMM with inner dimension O, and no col2im. It is taken when the padding
 fits inside the kernel's extent and g's columns (O*H*W per image) are no larger than grad_cols
-(C*OH*OW): the 32-filter CNN's layers (its step at 2 threads: 58 -> 45 ms), not LeNet's second
-layer, whose 16 output channels from 6 input channels would make the columns 6x larger.
+(C*OH*OW): the 32-filter CNN's layers (its step at 2 threads on a Zen 5: 58 -> 45 ms), not
+LeNet's second layer, whose 16 output channels from 6 input channels would make the columns 6x
+larger.
 
-The weight gradient then comes from the same columns, so the backward makes one im2col, not two.
-Column (y, x, n) of g's columns holds, in row (o, i', j'), the output gradient that input pixel
-(y, x) of image n reached through weight w[o, :, KH-1-i', KW-1-j'] (zero where none did), so
+On that route the weight gradient comes from the same columns. Column (y, x, n) of g's columns
+holds, in row (o, i', j'), the output gradient that input pixel (y, x) of image n reached through
+weight w[o, :, KH-1-i', KW-1-j'] (zero where none did), so
 
     grad_w[o, c, KH-1-i', KW-1-j'] = sum_{y, x, n} cols_g[(o, i', j'), (y, x, n)] * x[n, c, y, x]
 
-a GEMM of the columns with x itself, as (C, H*W*N): a view when x is batch-innermost. Each block's
-columns are used for both products while in cache (the CNN's 32->32 layer on 28x28, backward:
-30.6 -> 26.8 ms with one thread, 18.9 -> 15.9 ms with two).
+a GEMM of the columns with x itself, as (G, C/G, H*W*N): a view when x is batch-innermost. The
+forward then keeps x instead of its columns (58 MB on the CNN's 28x28 layer, or the padded input
+to rebuild them from), and a layer done in blocks makes one im2col in its backward, not two, each
+block's columns serving both products while in cache (that layer's backward on a Zen 3: 30.6 ->
+26.8 ms with one thread, 18.9 -> 15.9 ms with two). With less padding than 'same' this product
+sums over H*W input positions instead of OH*OW output ones, at most C/O times the work by the
+route's condition; the tutorials' layers pad 'same'.
 
 Differences from PyTorch: a layer that fits one block and takes the col2im route keeps its
 ``cols`` for the backward, C*KH*KW times the output's spatial size in memory (PyTorch recomputes
-it); padding modes other than zeros live in ``nn.Conv2d``.
+it); one on the route above keeps x itself, so changing x in place between forward and backward
+changes its weight gradient, as for every op here that keeps its input (there is no version
+counter, ``tensor.py``); padding modes other than zeros live in ``nn.Conv2d``.
 """
 from __future__ import annotations
 
@@ -163,12 +170,13 @@ class Conv2d(Function):
         self.geometry = (n, c, h, w), (o, kh, kw), (oh, ow), stride, padding, dilation
         # input gradient as a convolution of the output gradient (see the module docstring) when
         # the stride is 1, the padding fits in the kernel, and its columns are no larger than col2im's
-        reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)                  # dilated kernel extent - 1
+        self.reach = reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)    # dilated kernel extent - 1
         self.input_grad_by_conv = (tuple(stride) == (1, 1) and max(pt, pb) <= reach_h and
                                    max(pl, pr) <= reach_w and o * h * w <= c * oh * ow)
         if self.input_grad_by_conv:
-            # grad_w comes from the output gradient's columns and x itself: keep x as (C, H*W*N),
-            # a view when x is batch-innermost already (the output of a convolution, ReLU or pool)
+            # grad_w comes from the output gradient's columns and x itself: keep x as
+            # (G, C/G, H*W*N), a view when x is batch-innermost already (on the CPU, the output of
+            # a convolution, ReLU or pool)
             x_chwn = xp.ascontiguousarray(x.transpose(1, 2, 3, 0))
             self.save_for_backward(x_chwn.reshape(groups, cg, h * w * n), w3)
         else:
@@ -200,16 +208,16 @@ class Conv2d(Function):
         grad_x = grad_w = grad_b = None
         needs_x, needs_w = self.needs_input_grad[:2]
         if self.input_grad_by_conv:
-            # g's columns serve both gradients, block by block while they are in cache:
-            #   grad_x = w_flip @ cols_g (the convolution of g), and
-            #   grad_w_flip = cols_g @ x^T, since cols_g[(o, i', j'), (y, x, n)] is the output
-            #   gradient that pixel (y, x) of image n received through weight w[o, :, KH-1-i', KW-1-j']
-            reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)
+            # g's columns serve both gradients (module docstring), block by block while in cache:
+            # grad_x = w_flip @ cols_g and grad_w_flip = cols_g @ x^T
+            reach_h, reach_w = self.reach
             g_pad = padded_chwn(g, ((reach_h - pt, reach_h - pb), (reach_w - pl, reach_w - pr)))
-            w_flip = w3.reshape(groups, o // groups, c // groups, kh, kw)[..., ::-1, ::-1]
-            w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(groups, c // groups, o // groups * kh * kw)
-            grad3 = xp.empty((groups, c // groups, h * w * n), dtype=g.dtype) if needs_x else None
-            grad_w_flip = xp.zeros((groups, o // groups * kh * kw, c // groups), dtype=g.dtype) if needs_w else None
+            if needs_x:
+                w_flip = w3.reshape(groups, o // groups, c // groups, kh, kw)[..., ::-1, ::-1]
+                w_flip = w_flip.transpose(0, 2, 1, 3, 4).reshape(groups, c // groups, o // groups * kh * kw)
+                grad3 = xp.empty((groups, c // groups, h * w * n), dtype=g.dtype)
+            if needs_w:
+                grad_w_flip = xp.zeros((groups, o // groups * kh * kw, c // groups), dtype=g.dtype)
             for y0, y1 in row_blocks(h, o * kh * kw * w * n * g.itemsize, gemm_block_bytes(g)):
                 cols_g = self.block_cols(g_pad, (kh, kw), (1, 1), dilation, y0, y1, groups)
                 if needs_x:
