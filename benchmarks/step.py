@@ -218,8 +218,8 @@ def main(argv=None):
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"device": args.device, "machine": machine(), "command": shlex.join(sys.argv[1:] if argv is None else argv),
-                       "rows": rows}, f, indent=2)
+            command = shlex.join(sys.argv[1:] if argv is None else argv)
+            json.dump({"device": args.device, "machine": machine(), "command": command, "rows": rows}, f, indent=2)
     return 0
 
 

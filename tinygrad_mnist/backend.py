@@ -203,11 +203,11 @@ def relu(a):
 # back. Measured on the 32-filter CNN (batch 64, one thread, forward + backward): its 32->32 layer
 # on 28x28 41.2 -> 36-37 ms with 1-4 MiB blocks, the one on 14x14 10.4 -> 9.1-9.5 ms, the whole
 # step 69 -> 55-57 ms (Zen 5). Blocks of 8 MiB lost the whole gain; with 1-2 MiB, LeNet's second
-# layer (3.8 MB of columns, 16-row GEMMs) was split too and got 10-20% slower. Columns of at most twice
-# this size stay one block (conv.row_blocks): LeNet's first layer (5.0 MB) then keeps its columns
-# for the weight gradient instead of rebuilding them in two blocks, backward 1.00 -> 0.70 ms with
-# its forward unchanged (0.86 ms, one thread, on an AMD EPYC Zen 3). A GPU has no such cache to fit and
-# pays a launch per block: one GEMM there.
+# layer (3.8 MB of columns, 16-row GEMMs) was split too and got 10-20% slower. Columns of at most
+# twice this size stay one block (conv.row_blocks): LeNet's first layer (5.0 MB) then keeps its
+# columns for the weight gradient instead of rebuilding them in two blocks, backward 1.00 -> 0.70 ms
+# with its forward unchanged (0.86 ms, one thread, on an AMD EPYC Zen 3). A GPU has no such cache
+# to fit and pays a launch per block: one GEMM there.
 CPU_GEMM_BLOCK_BYTES = 4 << 20
 
 
