@@ -16,7 +16,7 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        ones_like, full_like, eye, arange, linspace, randn, rand, randint, randperm,
                        manual_seed)
 from .functions import *  # noqa: F401,F403  cat, stack, pad, exp, log, sum, max, ... (functions.__all__)
-from . import cuda, viz
+from . import cuda, fast, viz
 from .interop import save, load
 from . import nn, optim  # noqa: E402  (after the core: they build on it)
 from .profiler import profile

@@ -16,7 +16,7 @@ __all__ = [
     "axes_outer_first", "device", "Device", "gemm_block_bytes", "get_array_module", "memory_order_flat",
     "relu", "to_device", "to_numpy", "device_of",
     "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
-    "manual_seed",
+    "manual_seed", "numpy_rng",
 ]
 
 
@@ -244,6 +244,18 @@ default_generator = Generator(0)
 def manual_seed(seed):
     """Reseed the engine's global generator (weights init, ``randn``, shuffles, dropout)."""
     return default_generator.manual_seed(seed)
+
+
+def numpy_rng(generator=None):
+    """The ``numpy.random.Generator`` behind ``generator`` (a ``tg.Generator``, or a NumPy generator
+    itself), or behind the engine's default one when None: every random draw goes through here."""
+    if generator is None:
+        return default_generator.numpy_rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tinygrad_mnist.Generator or None, got {type(generator).__name__}")
+    return generator.numpy_rng
 
 
 def _keep_freed_memory_in_process():

@@ -106,7 +106,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
 
 def _rng(generator):
-    return (generator or backend.default_generator).numpy_rng
+    return backend.numpy_rng(generator)
 
 
 def _float_dtype(dtype):

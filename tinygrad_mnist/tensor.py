@@ -663,11 +663,11 @@ class Tensor:
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = (generator or backend.default_generator).numpy_rng
+        rng = backend.numpy_rng(generator)
         return self.copy_(rng.uniform(a, b, size=self.shape).astype(self.array.dtype))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = (generator or backend.default_generator).numpy_rng
+        rng = backend.numpy_rng(generator)
         return self.copy_(rng.normal(mean, std, size=self.shape).astype(self.array.dtype))
 
 

@@ -144,7 +144,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = np.zeros(input.shape, dtype=dtype)  # host: masks are drawn on the host, then moved
     else:
-        keep = backend.default_generator.numpy_rng.random(input.shape, dtype=np.float32) >= p
+        keep = backend.numpy_rng().random(input.shape, dtype=np.float32) >= p
         mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
     return _Dropout.apply(input, mask=to_device(mask, input.device))
 

@@ -75,7 +75,7 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _rng(generator):
-    return (generator or backend.default_generator).numpy_rng
+    return backend.numpy_rng(generator)
 
 
 def _fill(tensor, host_values):

@@ -36,19 +36,6 @@ __all__ = [
 ]
 
 
-def _numpy_rng(generator):
-    """The ``numpy.random.Generator`` behind a ``tg.Generator`` (None: the global one)."""
-    if generator is None:
-        return backend.default_generator.numpy_rng
-    if isinstance(generator, np.random.Generator):
-        return generator
-    rng = getattr(generator, "numpy_rng", None)
-    if rng is None:
-        raise TypeError(f"generator must be a tinygrad_mnist.Generator or None, "
-                        f"got {type(generator).__name__}")
-    return rng
-
-
 # --------------------------------------------------------------------------------------------
 # Datasets
 # --------------------------------------------------------------------------------------------
@@ -129,7 +116,7 @@ def random_split(dataset, lengths, generator=None):
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths {lengths} ({sum(lengths)}) does not equal the "
                          f"length of the input dataset ({n})")
-    perm = _numpy_rng(generator).permutation(n).tolist()
+    perm = backend.numpy_rng(generator).permutation(n).tolist()
     return [Subset(dataset, perm[end - length:end])
             for end, length in zip(itertools.accumulate(lengths), lengths)]
 
@@ -200,7 +187,7 @@ class RandomSampler(_ArraySampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def index_array(self):
-        n, rng = len(self.data_source), _numpy_rng(self.generator)
+        n, rng = len(self.data_source), backend.numpy_rng(self.generator)
         if self.replacement:
             return rng.integers(0, n, size=self.num_samples, dtype=np.int64)
         repeats = -(-self.num_samples // n)  # ceil
@@ -220,7 +207,7 @@ class SubsetRandomSampler(_ArraySampler):
 
     def index_array(self):
         indices = np.asarray(self.indices, dtype=np.int64)
-        return indices[_numpy_rng(self.generator).permutation(len(indices))]
+        return indices[backend.numpy_rng(self.generator).permutation(len(indices))]
 
     def __len__(self):
         return len(self.indices)
