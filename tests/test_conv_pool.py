@@ -1,6 +1,9 @@
 """conv2d, max_pool2d and avg_pool2d against torch: values and the gradients of every input
 (hypothesis, float64 and float32), max-pool ties, NaN and -inf, overlapping windows, avg-pool
-divisors, unbatched inputs, float64 finite-difference gradchecks, and the error messages."""
+divisors, unbatched inputs, float64 finite-difference gradchecks, and the error messages.
+
+Every test runs twice: on the reference ops (``TINYGRAD_MNIST_FAST=0``) and on the fast routes
+(``fast/conv.py``, ``fast/pool.py``), which also run with their GEMMs in blocks of one output row."""
 import contextlib
 
 import numpy as np
@@ -10,14 +13,24 @@ import torch.nn.functional as TF
 from hypothesis import given, strategies as st
 
 import tinygrad_mnist as tg
-from tinygrad_mnist import backend
 from tinygrad_mnist.backend import to_numpy
-from tinygrad_mnist.ops.conv import conv2d, row_blocks
-from tinygrad_mnist.ops.pool import PoolGeometry, avg_pool2d, max_pool2d
+from tinygrad_mnist.fast import conv as fast_conv
+from tinygrad_mnist.fast.conv import row_blocks
+from tinygrad_mnist.fast.elementwise import axes_outer_first
+from tinygrad_mnist.fast.pool import tiling
+from tinygrad_mnist.nn.functional import avg_pool2d, conv2d, max_pool2d
+from tinygrad_mnist.shapes import pool_window
 from tinygrad_mnist.testing import assert_matches_torch, strategies as tst
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 SEEDS = st.integers(0, 2**16)
+
+
+@pytest.fixture(autouse=True, params=["fast", "reference"])
+def route(request):
+    """Each test on the fast routes and on the reference ops."""
+    with tg.fast.set_enabled(request.param == "fast"):
+        yield request.param
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -35,12 +48,12 @@ BLOCK_BYTES = st.sampled_from([None, 1, 3000])
 
 @contextlib.contextmanager
 def gemm_blocks(nbytes):
-    """Run the CPU convolutions by blocks of ``nbytes`` of columns (``backend.CPU_GEMM_BLOCK_BYTES``)."""
-    saved, backend.CPU_GEMM_BLOCK_BYTES = backend.CPU_GEMM_BLOCK_BYTES, nbytes
+    """Run the fast route's CPU convolutions by blocks of ``nbytes`` of columns (``fast.conv.BLOCK_BYTES``)."""
+    saved, fast_conv.BLOCK_BYTES = fast_conv.BLOCK_BYTES, nbytes
     try:
         yield
     finally:
-        backend.CPU_GEMM_BLOCK_BYTES = saved
+        fast_conv.BLOCK_BYTES = saved
 
 
 def _normal(seed, *shapes):
@@ -109,13 +122,13 @@ def test_conv2d_unbatched_string_padding_and_overlap(dtype, device):
     (4, 4, (3, 3), dict(padding=1, stride=(1, 2)), False),       # strided
 ], ids=["cnn", "dilated", "same", "groups", "wide-pad", "widening", "strided"])
 @pytest.mark.parametrize("block_bytes", [None, 1], ids=["one-gemm", "row-blocks"])
-def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args, by_conv, block_bytes, device):
+def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args, by_conv, block_bytes, device, route):
     """The input gradient by col2im or by a convolution of the output gradient (module docstring),
     each in one GEMM and by blocks of one output row (``backend.CPU_GEMM_BLOCK_BYTES``)."""
     groups = args.get("groups", 1)
     x, w, b = _normal(4, (3, c_in, 7, 6), (c_out, c_in // groups, *kernel), (c_out,))
     out = conv2d(tg.tensor(x, device=device, requires_grad=True), tg.tensor(w, device=device), **args)
-    assert out.grad_fn.input_grad_by_conv is by_conv
+    assert route == "reference" or out.grad_fn.by_conv is by_conv
     for inputs in [(x, w, b), (x[0], w)]:                         # batched with bias, unbatched
         with gemm_blocks(block_bytes):
             assert_matches_torch(lambda *t: conv2d(*t, **args), lambda *t: TF.conv2d(*t, **args), *inputs,
@@ -123,7 +136,7 @@ def test_conv2d_both_input_gradient_paths_match_torch(c_in, c_out, kernel, args,
 
 
 @pytest.mark.parametrize("block_bytes", [None, 1], ids=["one-gemm", "row-blocks"])
-def test_conv2d_by_conv_route_on_a_convolution_output_and_with_a_frozen_weight(block_bytes, device):
+def test_conv2d_by_conv_route_on_a_convolution_output_and_with_a_frozen_weight(block_bytes, device, route):
     """The stride-1 route keeps its input itself: a view when that input is a convolution's
     batch-innermost output (the tutorial CNN's case). Its gradients against torch there, and the
     input's gradient alone when the weight is frozen."""
@@ -134,8 +147,8 @@ def test_conv2d_by_conv_route_on_a_convolution_output_and_with_a_frozen_weight(b
     with gemm_blocks(block_bytes):
         hidden = conv2d(tg.tensor(x, device=device), tg.tensor(w1, device=device), padding=1).relu()
         out = conv2d(hidden, tg.tensor(w2, device=device, requires_grad=True), padding=1)
-        assert out.grad_fn.input_grad_by_conv
-        assert device != "cpu" or not hidden.is_contiguous()          # batch-innermost on the CPU
+        assert route == "reference" or out.grad_fn.by_conv
+        assert route == "reference" or device != "cpu" or not hidden.is_contiguous()  # batch-innermost
         assert_matches_torch(lambda *t: net(conv2d, *t), lambda *t: net(TF.conv2d, *t), x, w1, w2,
                              dtype=np.float64, device=device)
         xt, ref = tg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -169,9 +182,11 @@ def test_conv2d_mnist_shapes_and_noncontiguous(device):
                          x, w1, b1, w2, dtype=np.float32, device=device)
 
 
-def test_conv2d_output_is_a_batch_innermost_view_and_contiguous_copies_it(device):
-    """Values and shapes are NCHW; the memory is (O, OH, OW, N) (module docstring), and
+def test_conv2d_output_is_a_batch_innermost_view_and_contiguous_copies_it(device, route):
+    """Values and shapes are NCHW; the fast route's memory is (O, OH, OW, N) (``fast/conv.py``), and
     ``contiguous()`` gives a row-major copy that passes the gradient through, as PyTorch's."""
+    if route == "reference":
+        pytest.skip("the batch-innermost layout belongs to the fast route")
     x, w = _normal(5, (3, 2, 6, 5), (4, 2, 3, 3))
     xt = tg.tensor(x, device=device, requires_grad=True)
     out = conv2d(xt, tg.tensor(w, device=device), padding=1)
@@ -187,7 +202,7 @@ def test_conv2d_output_is_a_batch_innermost_view_and_contiguous_copies_it(device
 
 @pytest.mark.parametrize("c_in, args, by_conv", [(1, dict(stride=2), False), (4, dict(padding=1), True)],
                          ids=["col2im", "by-conv"])
-def test_conv2d_gradient_only_where_needed(c_in, args, by_conv, device):
+def test_conv2d_gradient_only_where_needed(c_in, args, by_conv, device, route):
     """A first layer: the input needs no gradient; weight and bias still get theirs (by either
     route of the backward: the weight gradient from the input's or from the output gradient's columns)."""
     x, w, b = _normal(3, (2, c_in, 7, 6), (3, c_in, 3, 3), (3,))
@@ -195,7 +210,7 @@ def test_conv2d_gradient_only_where_needed(c_in, args, by_conv, device):
     ours_w, ours_b = tg.tensor(w, device=device, requires_grad=True), tg.tensor(b, device=device, requires_grad=True)
     out = conv2d(tg.tensor(x, device=device), ours_w, ours_b, **args)
     assert out.grad_fn.name() == "Conv2dBackward" and len(out.grad_fn.next_functions) == 3
-    assert out.grad_fn.input_grad_by_conv is by_conv
+    assert route == "reference" or out.grad_fn.by_conv is by_conv
     (out * out).sum().backward()
     (TF.conv2d(xt, wt, bt, **args) ** 2).sum().backward()
     np.testing.assert_allclose(to_numpy(ours_w.grad.array), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
@@ -271,7 +286,7 @@ def test_pools_overlapping_and_unbatched(dtype, device):
 
 
 @pytest.mark.parametrize("layout", ["row_major", "batch_innermost"])
-def test_pools_whose_windows_tile_the_input(layout, device):
+def test_pools_whose_windows_tile_the_input(layout, device, route):
     """Windows that cover the input exactly once write every gradient element (no zero fill):
     the tutorials' 2x2 pools on even maps, in the layout a convolution hands them; ties included.
     Then a 16x16 window, whose 256 offsets no longer fit the byte-sized argmax."""
@@ -280,7 +295,7 @@ def test_pools_whose_windows_tile_the_input(layout, device):
     if layout == "batch_innermost":
         x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     for args in [dict(kernel_size=2), dict(kernel_size=(4, 3)), dict(kernel_size=2, ceil_mode=True)]:
-        assert PoolGeometry("test", x.shape, args["kernel_size"], None, 0, 1, args.get("ceil_mode", False)).tiling
+        assert tiling(pool_window("test", x.shape, args["kernel_size"], None, 0, 1, args.get("ceil_mode", False)))
         assert_matches_torch(lambda t: max_pool2d(t, **args, return_indices=True),
                              lambda t: TF.max_pool2d(t, **args, return_indices=True), x, device=device)
         assert_matches_torch(lambda t: avg_pool2d(t, **args), lambda t: TF.avg_pool2d(t, **args), x,
@@ -294,8 +309,8 @@ def test_pools_whose_windows_tile_the_input(layout, device):
             below.register_hook(lambda grad: seen.append(grad.array))
             out = pool(below, args["kernel_size"], ceil_mode=args.get("ceil_mode", False))
             out.backward(tg.tensor(np.ones(out.shape), device=device))
-            assert backend.axes_outer_first(seen[0]) == backend.axes_outer_first(below.array) == \
-                backend.axes_outer_first(x)
+            assert route == "reference" or axes_outer_first(seen[0]) == axes_outer_first(below.array) == \
+                axes_outer_first(x)
     big = rng.integers(0, 3, (2, 1, 17, 16)).astype(np.float64)
     assert_matches_torch(lambda t: max_pool2d(t, 16, stride=1, return_indices=True),
                          lambda t: TF.max_pool2d(t, 16, stride=1, return_indices=True), big, device=device)

@@ -21,6 +21,8 @@ from .interop import save, load
 from . import nn, optim  # noqa: E402  (after the core: they build on it)
 from .profiler import profile
 
+fast.load_routes()
+
 float = float32  # noqa: A001  PyTorch's aliases
 double = float64
 long = int64

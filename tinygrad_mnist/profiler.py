@@ -28,12 +28,12 @@ class profile:
         return False
 
     def on_forward(self, fn, seconds):
-        row = self.stats[type(fn).__name__]
+        row = self.stats[fn._op_name]
         row[0] += 1
         row[1] += seconds
 
-    def on_backward(self, node, seconds, grad, grads):
-        row = self.stats[type(node).__name__]
+    def on_backward(self, node, seconds, grads, input_grads):
+        row = self.stats[node._op_name]
         row[2] += 1
         row[3] += seconds
 

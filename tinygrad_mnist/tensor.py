@@ -5,10 +5,15 @@ A tensor holds its data in ``.array`` (a ``numpy.ndarray`` on "cpu", a ``cupy.nd
 the op (a :class:`~tinygrad_mnist.autograd.Function`), whose ``next_functions`` lead to the
 inputs' own ``grad_fn``s, down to the leaves' ``AccumulateGrad`` nodes.
 
+Every tensor has a version (``t._version``), shared with the views of its memory and with
+``detach()``; in-place ops raise it. A tensor saved for backward remembers its version, so that a
+backward through data changed in place raises instead of computing a wrong gradient (PyTorch's
+check). ``.data`` shares memory but not the version, as in PyTorch.
+
 Differences from PyTorch, all deliberate:
 * ``.shape`` and ``.size()`` are plain tuples (PyTorch's ``torch.Size`` is a tuple subclass).
 * ``view`` never fails on non-contiguous data (it is ``reshape``); in-place ops are allowed only
-  on tensors that are not recorded in a graph (PyTorch also versions in-place changes).
+  on tensors that are not recorded in a graph.
 * One GPU: "cuda" and "cuda:0" are the same device.
 """
 from __future__ import annotations
@@ -21,12 +26,22 @@ import numpy as np
 from . import backend, dtypes
 from .backend import Device, get_array_module, to_device, to_numpy
 from .dtypes import promote_arrays, promote_scalar
+from .shapes import canonical_dim, canonical_dims
 
 _SCALAR_TYPES = (numbers.Number, np.generic)
 _NDARRAY_TYPES = (np.ndarray,)  # cupy.ndarray is recognised through backend when CuPy loads
 
 return_types_max = collections.namedtuple("max", ["values", "indices"])
 return_types_min = collections.namedtuple("min", ["values", "indices"])
+
+
+class VersionCounter:
+    """How many in-place changes a tensor's memory has had; shared by the tensors that view it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
 
 
 def _is_ndarray(x):
@@ -64,7 +79,8 @@ class Tensor:
     dtype the way ``torch.tensor`` does).
     """
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_accumulator", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_accumulator", "_retains_grad", "_vc",
+                 "_output_nr", "__weakref__")
     __array_ufunc__ = None  # make NumPy hand ``ndarray * tensor`` over to our reflected operators
 
     def __init__(self, data, requires_grad=False):
@@ -78,6 +94,8 @@ class Tensor:
         self.grad_fn = None
         self._accumulator = None
         self._retains_grad = False
+        self._vc = None
+        self._output_nr = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -93,8 +111,24 @@ class Tensor:
         t.grad_fn = grad_fn
         t._accumulator = None
         t._retains_grad = False
+        t._vc = None
+        t._output_nr = 0
         t.requires_grad = grad_fn is not None
         return t
+
+    # ------------------------------------------------------------------ versions
+    def _version_counter(self):
+        if self._vc is None:
+            self._vc = VersionCounter()
+        return self._vc
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has had (PyTorch's ``t._version``)."""
+        return 0 if self._vc is None else self._vc.value
+
+    def _bump_version(self):
+        self._version_counter().value += 1
 
     # ------------------------------------------------------------------ properties
     @property
@@ -135,7 +169,9 @@ class Tensor:
 
     @property
     def data(self):
-        """A tensor sharing this one's array, outside the graph (PyTorch's ``.data``)."""
+        """A tensor sharing this one's memory, outside the graph and outside its version count
+        (PyTorch's ``.data``: an in-place change through it is not seen by autograd; ``detach()``
+        is the safe way)."""
         return Tensor._from_op(self.array, None)
 
     @data.setter
@@ -145,6 +181,14 @@ class Tensor:
     @property
     def T(self):
         return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):  # noqa: N802  (PyTorch's name)
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
 
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad=True):
@@ -170,17 +214,36 @@ class Tensor:
             self._accumulator = AccumulateGrad(self)
         return self._accumulator
 
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``gradient`` is the upstream gradient (same shape as self); it may be omitted only for a
-        one-element tensor. The graph's saved tensors are freed unless ``retain_graph=True``.
+        one-element tensor (it is then 1). The graph's saved tensors are freed unless
+        ``retain_graph`` (which defaults to ``create_graph``). ``create_graph=True`` records the
+        backward itself, so that ``.grad`` has a graph of its own; ``inputs``: only those
+        tensors' ``.grad`` change.
         """
         from .autograd import backward
-        backward(self, None if gradient is None else [gradient], retain_graph=retain_graph)
+        backward(self, None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
 
     def detach(self):
-        return Tensor._from_op(self.array, None)
+        """This tensor's memory, outside the graph; it shares the version count (unlike ``.data``)."""
+        t = Tensor._from_op(self.array, None)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self):
+        """Take this tensor out of the graph, in place (it becomes a leaf)."""
+        if self.grad_fn is not None and self._is_view_of_graph():
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self.requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def _is_view_of_graph(self):
+        return False
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
@@ -193,10 +256,14 @@ class Tensor:
             def store(grad):
                 t = ref()
                 if t is not None:
-                    t.grad = Tensor(grad.array.copy()) if t.grad is None else t.grad + grad.detach()
+                    if t.grad is None:
+                        t.grad = grad if grad.requires_grad else Tensor(grad.array.copy())
+                    else:
+                        t.grad = t.grad + grad
+                return None
 
-            store.retains_grad = True  # runs after the other hooks (see autograd._run_hooks)
-            self.grad_fn.register_prehook(store)
+            store.retains_grad = True  # runs after the tensor's other hooks (autograd/engine.py)
+            self.grad_fn._add_tensor_hook(self._output_nr, store)
             self._retains_grad = True
 
     @property
@@ -207,7 +274,7 @@ class Tensor:
         """``hook(grad)`` runs when this tensor's gradient is computed; returning a tensor replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        return self._grad_node().register_prehook(hook)
+        return self._grad_node()._add_tensor_hook(self._output_nr if self.grad_fn is not None else 0, hook)
 
     # ------------------------------------------------------------------ conversion
     def numpy(self):
@@ -391,6 +458,12 @@ class Tensor:
         if self.array.dtype != other.array.dtype:
             raise RuntimeError(f"matmul: expected both operands to have the same dtype, "
                                f"but got {self.dtype} and {other.dtype}")
+        a, b = self.shape, other.shape
+        if not a or not b:
+            raise RuntimeError(f"matmul: both arguments need to be at least 1-D, got shapes {a} and {b}")
+        if a[-1] != b[-2 if len(b) > 1 else 0]:
+            raise RuntimeError(f"matmul: shapes {a} and {b} cannot be multiplied ({a[-1]} != "
+                               f"{b[-2 if len(b) > 1 else 0]})")
         return Matmul.apply(self, other)
 
     def mm(self, other):
@@ -398,7 +471,7 @@ class Tensor:
             raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(self.shape)} and {tuple(getattr(other, 'shape', ()))}")
         return self.matmul(other)
 
-    # comparisons: no gradient, boolean results
+    # comparisons and logic: no gradient, boolean results
     def __eq__(self, other):
         return _compare("equal", self, other)
 
@@ -418,6 +491,25 @@ class Tensor:
         return _compare("greater_equal", self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other):
+        return _logical("bitwise_and", self, other)
+
+    def __or__(self, other):
+        return _logical("bitwise_or", self, other)
+
+    def __xor__(self, other):
+        return _logical("bitwise_xor", self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self.array.dtype.kind not in "biu":
+            raise TypeError(f"~ (bitwise_not) is only supported for integer and boolean tensors, got {self.dtype}")
+        return Tensor._from_op(~self.array, None)
+
+    def logical_not(self):
+        return Tensor._from_op(get_array_module(self.array).logical_not(self.array), None)
 
     def equal(self, other):
         """True when both tensors have the same shape and elements (a Python bool)."""
@@ -445,6 +537,9 @@ class Tensor:
     def abs(self):
         return Abs.apply(self)
 
+    def sign(self):
+        return Sign.apply(self)
+
     def clamp(self, min=None, max=None):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             raise TypeError("clamp: min and max must be numbers here (tensor bounds are not supported)")
@@ -454,6 +549,12 @@ class Tensor:
 
     def square(self):
         return self * self
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
 
     def _float_for(self, op):
         # PyTorch computes exp/log/... of integer tensors in the default float dtype
@@ -465,67 +566,119 @@ class Tensor:
     def log_softmax(self, dim):
         return LogSoftmax.apply(self._float_for("log_softmax"), dim=_dim(dim, self.ndim, "log_softmax"))
 
+    def where(self, condition, other):
+        """``where(condition, self, other)``."""
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """``self`` with ``value`` where the boolean ``mask`` (broadcastable to self) is true."""
+        if not isinstance(mask, Tensor) or mask.array.dtype.kind != "b":
+            raise RuntimeError(f"masked_fill only supports boolean masks, but got mask of "
+                               f"{'dtype ' + str(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor "
+                                   f"with {value.ndim} dimension(s).")
+            value = value.item()
+        _check_same_device("masked_fill", self, mask)
+        try:
+            np.broadcast_shapes(mask.shape, self.shape)  # host: shapes only
+        except ValueError:
+            raise RuntimeError(f"masked_fill: the mask of shape {tuple(mask.shape)} cannot be broadcast to the "
+                               f"tensor's shape {tuple(self.shape)}") from None
+        return MaskedFill.apply(self, mask, value=value)
+
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
         t = self if dtype is None else self.to(dtype)
         if t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
             t = t.to(dtypes.int64)  # PyTorch sums bool and integer tensors as int64
-        return Sum.apply(t, axes=_dims(dim, t.ndim, "sum"), keepdim=keepdim)
+        return Sum.apply(t, axes=_dims(_dim_or_axis(dim, axis), t.ndim, "sum"), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
         t = self if dtype is None else self.to(dtype)
         if t.array.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {t.dtype}")
-        return Mean.apply(t, axes=_dims(dim, t.ndim, "mean"), keepdim=keepdim)
+        return Mean.apply(t, axes=_dims(_dim_or_axis(dim, axis), t.ndim, "mean"), keepdim=keepdim)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        correction = (1 if unbiased else 0) if correction is None else correction
-        axes = _dims(dim, self.ndim, "var")
-        n = self.numel() if axes is None else int(np.prod([self.shape[d] for d in axes]))  # host: sizes
-        centred = self - self.mean(dim=axes, keepdim=True)
-        return (centred * centred).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
+    def sum_to_size(self, *size):
+        """The sum of this tensor down to ``size``, which must broadcast to its shape (a broadcast
+        gradient back to its input's shape); this tensor itself when the shape is already ``size``."""
+        size = _shape_arg(size)
+        if tuple(self.shape) == size:
+            return self
+        lead = self.ndim - len(size)
+        if lead < 0 or any(n not in (1, m) for n, m in zip(size, self.shape[lead:])):
+            raise RuntimeError(f"size {list(size)} is not expandable to size {list(self.shape)}.")
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(size) if n == 1 and self.shape[lead + i] != 1)
+        out = Sum.apply(self, axes=axes, keepdim=True) if axes else self
+        return out.reshape(size) if tuple(out.shape) != size else out
 
-    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+    def _var_args(self, op, dim, unbiased, correction, axis):
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased is True else 0
+        if self.array.dtype.kind != "f":
+            raise RuntimeError(f"{op}(): input dtype should be floating point, got {self.dtype}")
+        return _dims(_dim_or_axis(dim, axis), self.ndim, op), correction
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        axes, correction = self._var_args("var", dim, unbiased, correction, axis)
+        return Var.apply(self, axes=axes, keepdim=keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        axes, correction = self._var_args("std", dim, unbiased, correction, axis)
+        return Std.apply(self, axes=axes, keepdim=keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
-        """``max()``: the largest value (ties share the gradient); ``max(dim)``: (values, indices)."""
+        """``max()``: the largest value (ties, or NaNs, share the gradient); ``max(dim)``: (values, indices);
+        ``max(other)``: ``maximum``."""
         if isinstance(dim, Tensor):
             return maximum(self, dim)
         if dim is None:
-            return Max.apply(self, axes=None, keepdim=False)
-        return self._extreme_dim(MaxDim, "argmax", dim, keepdim, return_types_max)
+            return self._extreme_all(MaxAll, "max")
+        return self._extreme_dim(MaxDim, "max", dim, keepdim, return_types_max)
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
-            return Min.apply(self, axes=None, keepdim=False)
-        return self._extreme_dim(MinDim, "argmin", dim, keepdim, return_types_min)
+            return self._extreme_all(MinAll, "min")
+        return self._extreme_dim(MinDim, "min", dim, keepdim, return_types_min)
 
-    def _extreme_dim(self, op, arg, dim, keepdim, result_type):
-        d = _dim(dim, self.ndim, arg[3:])
+    def _extreme_all(self, op, name):
+        if self.array.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
+        return op.apply(self)
+
+    def _extreme_dim(self, op, name, dim, keepdim, result_type):
+        d = _dim(dim, self.ndim, name)
         if self.ndim == 0:
             return result_type(self.clone(), Tensor._from_op(get_array_module(self.array).asarray(0), None))
         if self.array.shape[d] == 0:
-            raise IndexError(f"{arg[3:]}(): cannot reduce over the zero-size dimension {dim} of shape {tuple(self.shape)}")
-        xp = get_array_module(self.array)
-        indices = xp.expand_dims(getattr(self.array, arg)(axis=d), d)
-        values = op.apply(self, indices=indices, dim=d, keepdim=keepdim)
-        return result_type(values, Tensor._from_op(indices if keepdim else indices.squeeze(d), None))
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size, got shape {tuple(self.shape)}")
+        values, indices = op.apply(self, dim=d, keepdim=keepdim)
+        return result_type(values, indices)
 
     def amax(self, dim=(), keepdim=False):
         """Largest values over ``dim`` (all dims by default); ties share the gradient evenly."""
-        return Max.apply(self, axes=_dims(dim if dim != () else None, self.ndim, "amax"), keepdim=keepdim)
+        return self._amax(Amax, "amax", dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
-        return Min.apply(self, axes=_dims(dim if dim != () else None, self.ndim, "amin"), keepdim=keepdim)
+        return self._amax(Amin, "amin", dim, keepdim)
+
+    def _amax(self, op, name, dim, keepdim):
+        axes = _dims(dim if dim != () else None, self.ndim, name)
+        for d in (range(self.ndim) if axes is None else axes):
+            if self.array.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        return op.apply(self, axes=axes, keepdim=keepdim)
 
     def argmax(self, dim=None, keepdim=False, *, axis=None):
-        return _argextreme(self, "argmax", dim if axis is None else axis, keepdim)
+        return _argextreme(self, "argmax", _dim_or_axis(dim, axis), keepdim)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
-        return _argextreme(self, "argmin", dim if axis is None else axis, keepdim)
+        return _argextreme(self, "argmin", _dim_or_axis(dim, axis), keepdim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -543,12 +696,15 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims ``start_dim..end_dim`` into one; the tensor itself when that changes nothing."""
         if self.ndim == 0:
             return Flatten.apply(self, shape=(1,))
         s = _dim(start_dim, self.ndim, "flatten")
         e = _dim(end_dim, self.ndim, "flatten")
         if s > e:
             raise RuntimeError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        if s == e:
+            return self  # PyTorch returns the input itself
         shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]  # host: sizes
         return Flatten.apply(self, shape=shape)
 
@@ -580,9 +736,10 @@ class Tensor:
         return Transpose.apply(self, dims=tuple(dims))
 
     def t(self):
+        """The transpose of a matrix; a 0-d or 1-D tensor comes back as a new view of itself."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else Transpose.apply(self, dims=tuple(range(self.ndim)))
 
     def expand(self, *sizes):
         sizes = _shape_arg(sizes)
@@ -606,12 +763,120 @@ class Tensor:
     def expand_as(self, other):
         return self.expand(other.shape)
 
+    def narrow(self, dim, start, length):
+        """Elements ``start .. start+length-1`` along ``dim`` (a view)."""
+        d = _dim(dim, self.ndim, "narrow")
+        size = self.shape[d]
+        start = int(start) + (size if int(start) < 0 else 0)
+        if not 0 <= start <= size or length < 0 or start + length > size:
+            raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        index = (slice(None),) * d + (slice(start, start + int(length)),)
+        return Index.apply(self, index=index)
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, that dimension removed (a view)."""
+        d = _dim(dim, self.ndim, "select")
+        size = self.shape[d]
+        if not -size <= int(index) < size:
+            raise IndexError(f"select(): index {index} out of range for tensor of size {tuple(self.shape)} at "
+                             f"dimension {d}")
+        return Index.apply(self, index=(slice(None),) * d + (int(index),))
+
     def __getitem__(self, index):
         return Index.apply(self, index=_index_arg(index, self))
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         self.array[_index_arg(index, self)] = value.array if isinstance(value, Tensor) else value
+        self._bump_version()
+
+    # ------------------------------------------------------------------ gather / scatter
+    def gather(self, dim, index):
+        """``out[i][j] = self[index[i][j]][j]`` along ``dim`` (index int64, of the same number of dims)."""
+        d = self._check_scatter_index("gather", dim, index)
+        return Gather.apply(self, index, dim=d)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy of ``self`` with ``src`` (a tensor, or a number) written at ``index`` along ``dim``."""
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add or scatter_reduce")
+        d = self._check_scatter_index("scatter", dim, index)
+        if src is None:
+            src = value
+        if not isinstance(src, Tensor):
+            src = Tensor._from_op(get_array_module(self.array).full(index.shape, src, dtype=self.array.dtype), None)
+        self._check_scatter_src("scatter", src, index, d)
+        return Scatter.apply(self, index, src, dim=d)
+
+    def scatter_add(self, dim, index, src):
+        """A copy of ``self`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+        d = self._check_scatter_index("scatter_add", dim, index)
+        self._check_scatter_src("scatter_add", src, index, d)
+        return ScatterAdd.apply(self, index, src, dim=d)
+
+    def _check_scatter_index(self, op, dim, index):
+        d = _dim(dim, self.ndim, op)
+        if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
+            raise RuntimeError(f"{op}(): Expected dtype int64 for index, got "
+                               f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
+        if index.ndim != self.ndim and not (index.ndim <= 1 and self.ndim <= 1):
+            raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+                               f"({self.ndim}), got {index.ndim}")
+        _check_same_device(op, self, index)
+        if index.array.size:
+            lo, hi = int(index.array.min()), int(index.array.max())
+            if lo < 0 or hi >= max(self.shape[d] if self.ndim else 1, 1):
+                raise RuntimeError(f"{op}(): index {lo if lo < 0 else hi} is out of bounds for dimension {d} "
+                                   f"with size {self.shape[d] if self.ndim else 1}")
+            for k, (n, m) in enumerate(zip(index.shape, self.shape)):
+                if k != d and n > m:
+                    raise RuntimeError(f"{op}(): Size does not match at dimension {k} expected index "
+                                       f"{tuple(index.shape)} to be smaller than self {tuple(self.shape)} "
+                                       f"apart from dimension {d}")
+        return d
+
+    def _check_scatter_src(self, op, src, index, d):
+        if not isinstance(src, Tensor):
+            raise TypeError(f"{op}(): src must be a Tensor, got {type(src).__name__}")
+        if src.array.dtype != self.array.dtype:
+            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and {src.dtype}")
+        if src.ndim != index.ndim or any(n > m for n, m in zip(index.shape, src.shape)):
+            raise RuntimeError(f"{op}(): Expected index {tuple(index.shape)} to be smaller than src "
+                               f"{tuple(src.shape)} in every dimension")
+
+    def index_put(self, indices, values, accumulate=False):
+        """A copy of ``self`` with ``values`` written (``accumulate``: added) at ``self[indices]``."""
+        if not isinstance(indices, tuple):
+            raise TypeError("index_put(): indices must be a tuple of tensors")
+        if not isinstance(values, Tensor):
+            values = _as_tensor_like(values, self)
+        return IndexPut.apply(self, values.to(self.dtype), index=_index_arg(indices, self), accumulate=bool(accumulate))
+
+    # ------------------------------------------------------------------ new tensors like this one
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(size, 1, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new((size,), fill_value, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(size, None, dtype, device, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor from ``data`` (copied), with this tensor's dtype and device by default."""
+        t = Tensor(_as_array(data, dtype if dtype is not None else self.dtype, device if device is not None else self.device))
+        return t.requires_grad_(True) if requires_grad else t
+
+    def _new(self, size, value, dtype, device, requires_grad):
+        size = _shape_arg(size)
+        xp = get_array_module(device if device is not None else self.array)
+        np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else self.array.dtype
+        array = xp.empty(size, dtype=np_dtype) if value is None else xp.full(size, value, dtype=np_dtype)
+        t = Tensor._from_op(array, None)
+        return t.requires_grad_(True) if requires_grad else t
 
     # ------------------------------------------------------------------ in place (outside the graph)
     def _check_inplace(self, op):
@@ -625,6 +890,7 @@ class Tensor:
         self._check_inplace(op)
         value = other.array if isinstance(other, Tensor) else other
         fn(self.array, value, out=self.array)
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1):
@@ -642,24 +908,25 @@ class Tensor:
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def zero_(self):
-        self._check_inplace("zero_")
-        self.array[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.array[...] = value
+        self.array[...] = value.item() if isinstance(value, Tensor) else value
+        self._bump_version()
         return self
 
-    def copy_(self, src):
+    def copy_(self, src, non_blocking=False):
         self._check_inplace("copy_")
         src_array = src.array if isinstance(src, Tensor) else src
         self.array[...] = to_device(src_array, self.device)
+        self._bump_version()
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
         get_array_module(self.array).clip(self.array, min, max, out=self.array)
+        self._bump_version()
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -679,6 +946,7 @@ def parse_to_args(args, kwargs):
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
@@ -694,13 +962,20 @@ def parse_to_args(args, kwargs):
 
 
 def _dim(dim, ndim, op):
-    from .ops import canonical_dim
-    return canonical_dim(int(dim), ndim, op)
+    return canonical_dim(dim, ndim, op)
 
 
 def _dims(dim, ndim, op):
-    from .ops import canonical_dims
     return canonical_dims(dim, ndim, op)
+
+
+def _dim_or_axis(dim, axis):
+    """PyTorch accepts NumPy's ``axis=`` for ``dim=``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both dim= and axis=; pass one of them")
+        return axis
+    return dim
 
 
 def _shape_arg(shape):
@@ -719,7 +994,7 @@ def _index_arg(index, t):
         if isinstance(i, Tensor):
             i = i.array
         elif isinstance(i, list):
-            i = xp.asarray(i)
+            i = xp.asarray(i) if i else xp.zeros(0, dtype=np.int64)  # x[[]] selects nothing
         if _is_ndarray(i):
             if i.dtype.kind not in "iub":
                 raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}")
@@ -805,6 +1080,15 @@ def _compare(ufunc, a, b):
     return Tensor._from_op(getattr(xp, ufunc)(a.array, b_array), None)
 
 
+def _logical(ufunc, a, b):
+    """``&``, ``|``, ``^`` of boolean or integer tensors (or with a Python bool/int); no gradient."""
+    b_array = b.array if isinstance(b, Tensor) else b
+    if a.array.dtype.kind not in "biu" or (isinstance(b, Tensor) and b.array.dtype.kind not in "biu"):
+        raise TypeError(f"{ufunc}: only integer and boolean tensors, got {a.dtype}"
+                        + (f" and {b.dtype}" if isinstance(b, Tensor) else ""))
+    return Tensor._from_op(getattr(get_array_module(a.array), ufunc)(a.array, b_array), None)
+
+
 def _raise_compare(a, b):
     raise TypeError(f"cannot compare a Tensor with {type(b).__name__}")
 
@@ -812,23 +1096,29 @@ def _raise_compare(a, b):
 def _argextreme(t, arg, dim, keepdim):
     xp = get_array_module(t.array)
     if dim is None:
+        if t.array.size == 0:
+            raise RuntimeError(f"{arg}(): Expected reduction dim to be specified for input.numel() == 0.")
         out = xp.asarray(getattr(t.array, arg)())
         if keepdim:
             out = out.reshape((1,) * t.ndim)
     else:
         d = _dim(dim, t.ndim, arg)
+        if t.ndim and t.array.shape[d] == 0:
+            raise IndexError(f"{arg}(): Expected reduction dim {d} to have non-zero size.")
         out = getattr(t.array, arg)(axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
     return Tensor._from_op(out.astype(np.int64, copy=False), None)
 
 
 def maximum(a, b):
+    """Elementwise maximum; NaN propagates; where the two are equal each gets half the gradient."""
     a, b = _binary_operands(a, b)
-    return where(a >= b, a, b)
+    return Maximum.apply(a, b)
 
 
 def minimum(a, b):
+    """Elementwise minimum; NaN propagates; ties share the gradient."""
     a, b = _binary_operands(a, b)
-    return where(a <= b, a, b)
+    return Minimum.apply(a, b)
 
 
 def where(condition, input, other):
@@ -839,11 +1129,12 @@ def where(condition, input, other):
     return Where.apply(condition, input, other)
 
 
-# The ops import Function from autograd, which imports Tensor from this module: import them last.
-from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Div, Exp, Log, LogSoftmax, Mul,  # noqa: E402
-                              Neg, Pow, PowScalar, ReLU, RPowScalar, Sigmoid, Softmax, Sqrt, Sub,
-                              Tanh, Where)
+# The ops import Op from autograd, which imports Tensor from this module: import them last.
+from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Div, Exp, Log, LogSoftmax,  # noqa: E402
+                              MaskedFill, Maximum, Minimum, Mul, Neg, Pow, PowScalar, ReLU,
+                              RPowScalar, Sigmoid, Sign, Softmax, Sqrt, Sub, Tanh, Where)
 from .ops.matmul import Matmul  # noqa: E402
-from .ops.movement import (Expand, Flatten, Index, Permute, Reshape, Squeeze,  # noqa: E402
-                           ToDevice, Transpose, Unsqueeze, View)
-from .ops.reduce import Max, MaxDim, Min, MinDim, Mean, Sum  # noqa: E402
+from .ops.movement import (Expand, Flatten, Gather, Index, IndexPut, Permute, Reshape,  # noqa: E402
+                           Scatter, ScatterAdd, Squeeze, ToDevice, Transpose, Unsqueeze, View)
+from .ops.reduce import (Amax, Amin, MaxAll, MaxDim, Mean, MinAll, MinDim, Std, Sum,  # noqa: E402
+                         Var)

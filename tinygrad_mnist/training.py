@@ -89,6 +89,9 @@ class TinygradEngine(Engine):
         from .nn import functional as F
         from .utils import data
         self.lib, self.F, self.optim, self.data, self.models = lib, F, optim, data, models
+        # training and the benchmarks reuse freed memory in-process (opt-in: fast/allocator.py)
+        from .fast.allocator import enable_host_allocator
+        enable_host_allocator()
         if device == "cuda" and not lib.cuda.is_available():
             raise RuntimeError("--device cuda: no GPU is usable here (CuPy missing or no CUDA device)")
         if threads:

@@ -43,19 +43,25 @@ def _describe(node, names):
             details += f"  |grad| {_norm(t.grad.array):.4g}"
         return title, details
     details = ""
-    if hasattr(node, "output_meta"):
-        shape, dtype = node.output_meta
+    if getattr(node, "_output_meta", None) and node._output_meta[0] is not None:
+        shape, dtype = node._output_meta[0]
         details = f"-> {_shape(shape)} {np.dtype(dtype).name}"
-    saved = node.saved_tensors
-    if saved is None:
+    if getattr(node, "_released", False):
         shapes = getattr(node, "saved_shapes", None)  # kept by tg.autograd.trace
         details += ("  saved: (freed by backward)" if shapes is None else
                     "  saved (freed by backward): " + ", ".join(_shape(s) for s in shapes))
-    elif saved:
-        details += "  saved: " + ", ".join(_shape(getattr(a, "shape", ())) for a in saved)
+    elif getattr(node, "_saved", ()) or getattr(node, "_arrays", ()):
+        details += "  saved: " + (", ".join(_shape(s.shape) for s in saved_arrays(node)) or "-")
+        if node._arrays:  # a fast route's own arrays (tinygrad_mnist/fast/)
+            details += "  + fast route: " + ", ".join(_shape(a.shape) for a in node._arrays)
     if getattr(node, "grad_norm", None) is not None:
         details += f"  |grad| {node.grad_norm:.4g}"
     return node.name(), details
+
+
+def saved_arrays(node):
+    """The arrays a node keeps for its backward (inputs, outputs, constants), without unpacking them."""
+    return [s.tensor.array if s.tensor is not None else s.array for s in getattr(node, "_saved", ()) if s is not None]
 
 
 def _root(tensor):

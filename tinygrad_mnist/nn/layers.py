@@ -315,7 +315,7 @@ class Sigmoid(Module):
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        from ..ops.loss import legacy_reduction
+        from .functional import legacy_reduction
         self.reduction = legacy_reduction(size_average, reduce, reduction, type(self).__name__)
 
 

@@ -1,39 +1,61 @@
-"""Matrix product with NumPy's ``matmul`` semantics (1-D, 2-D and batched with broadcasting)."""
+"""Matrix products: ``a @ b`` with NumPy's ``matmul`` semantics, and the affine map of a linear layer."""
 from __future__ import annotations
 
-from ..autograd import Function, unbroadcast
+import math
+
+from ..autograd.function import Op
 
 
-class Matmul(Function):
-    """``a @ b``. For 2-D: d/da = g @ b^T and d/db = a^T @ g.
+class Matmul(Op):
+    """``a @ b``. For matrices: d/da = g @ b^T and d/db = a^T @ g.
 
-    1-D operands are promoted to matrices (a row vector for ``a``, a column for ``b``) for the
-    backward, and batch dimensions that were broadcast are summed back by ``unbroadcast``.
+    1-D operands are treated as matrices (a row vector for ``a``, a column for ``b``) and the
+    batch dimensions that were broadcast are summed back.
     """
 
-    def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise RuntimeError(f"matmul: both arguments need to be at least 1-D, got shapes {a.shape} and {b.shape}")
-        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                               f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
-        self.save_for_backward(a, b)
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         return a @ b
 
-    def backward(self, g):
-        a, b = self.saved_tensors
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        # restore the dimensions that 1-D operands dropped from the output
-        if a.ndim == 1 and b.ndim == 1:
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if a.ndim == 1 and b.ndim == 1:        # put back the dimensions the 1-D operands dropped
             g = g.reshape(1, 1)
         elif a.ndim == 1:
-            g = g[..., None, :]
+            g = g.unsqueeze(-2)
         elif b.ndim == 1:
-            g = g[..., None]
-        ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
-        if self.needs_input_grad[1]:
-            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
+            g = g.unsqueeze(-1)
+        ga = (g @ b2.mT).sum_to_size(a2.shape).reshape(a.shape) if ctx.needs_input_grad[0] else None
+        gb = (a2.mT @ g).sum_to_size(b2.shape).reshape(b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+class Linear(Op):
+    """``y = x @ W^T + b``: x (..., in), W (out, in), optional b (out,) -> (..., out).
+
+    One node instead of a transpose, a product and a broadcast add. With the batch dimensions of
+    x and g flattened into rows: dx = g @ W, dW = g^T @ x, db = the column sums of g.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+        out = x @ w.T
+        return out if b is None else out + b
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        n = math.prod(x.shape[:-1])
+        rows = g.reshape(n, g.shape[-1])                                  # (rows, out)
+        gx = g @ w if needs[0] else None                                  # (..., out) @ (out, in)
+        gw = rows.mT @ x.reshape(n, x.shape[-1]) if needs[1] else None    # (out, rows) @ (rows, in)
+        if not ctx.has_bias:
+            return gx, gw
+        return gx, gw, (rows.sum(0) if needs[2] else None)

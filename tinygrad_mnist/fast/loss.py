@@ -1,0 +1,35 @@
+"""Cross-entropy, fast route: the backward ``(softmax - onehot) * w_t * upstream`` on arrays, from
+the log-probabilities the forward computed (kept, so softmax is one ``exp``, not recomputed from
+the logits through Tensor ops as the reference's differentiable backward does)."""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..ops.loss import CrossEntropy, _class_last, cross_entropy_forward
+from . import route
+from ..ops.elementwise import _quiet
+
+
+@route(CrossEntropy)
+class CrossEntropyArrays(CrossEntropy):
+    @staticmethod
+    def accepts(x, target, weight=None, ignore_index=-100, reduction="mean"):
+        return True
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
+        out, log_probs = cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction)
+        ctx.save_arrays(log_probs)
+        return out
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        (log_probs,) = ctx.saved_arrays
+        _, onehot, w_t = (t.array for t in ctx.saved_tensors)
+        xp = get_array_module(log_probs)
+        scale = g / ctx.denominator if ctx.reduction == "mean" else g
+        with _quiet(xp):
+            scale = xp.where(w_t == 0, 0, w_t * scale)
+        grad = xp.exp(log_probs)                                     # softmax, classes last
+        grad -= _class_last(onehot)
+        grad *= scale[..., None]
+        return (grad if grad.ndim == 2 else xp.moveaxis(grad, -1, 1)), None
