@@ -30,19 +30,9 @@ from tinygrad_mnist.tensor import Tensor
 
 # ------------------------------------------------------------------------------------ helpers
 
-def mnist_dir():
-    """The MNIST .gz files: the project's data/mnist, else ../shared/datasets/mnist."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[1] / "data" / "mnist",
-                      here.parents[2] / "shared" / "datasets" / "mnist"):
-        if (candidate / (TEST_LABELS + ".gz")).is_file():
-            return candidate
-    pytest.skip("MNIST files not found in data/mnist nor ../shared/datasets/mnist")
-
-
 @pytest.fixture(scope="module")
-def real_mnist():
-    return mnist_dir()
+def real_mnist(mnist_root):
+    return mnist_root
 
 
 def idx_bytes(array, magic=None):
