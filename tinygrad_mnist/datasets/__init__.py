@@ -1,6 +1,8 @@
-"""Datasets: ``MNIST`` (like ``torchvision.datasets.MNIST``, without PIL or torchvision)."""
-from .mnist import (MNIST, MNISTDownloadError, MNISTFormatError, MNISTNotFoundError,
+"""Datasets, like torchvision's: ``MNIST``, ``FashionMNIST`` (IDX files), ``CIFAR10`` (the binary
+release), ``ImageFolder``; every download verified (see ``_download``)."""
+from ._download import DownloadError
+from .mnist import (MNIST, FashionMNIST, MNISTDownloadError, MNISTFormatError, MNISTNotFoundError,
                     download_mnist)
 
-__all__ = ["MNIST", "MNISTFormatError", "MNISTNotFoundError", "MNISTDownloadError",
-           "download_mnist"]
+__all__ = ["MNIST", "FashionMNIST", "MNISTFormatError", "MNISTNotFoundError",
+           "MNISTDownloadError", "DownloadError", "download_mnist"]
