@@ -17,12 +17,32 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
 def mnist_dir():
-    """data/mnist in the repo, else the shared copy beside the checkout (None if neither)."""
+    """The folder holding the four MNIST ``.gz`` files: the checkout's data/mnist, else the shared
+    copy beside the checkout (../shared/datasets/mnist); None if neither has them."""
     for candidate in (ROOT / "data" / "mnist", ROOT.parent / "shared" / "datasets" / "mnist"):
-        if (candidate / "t10k-labels-idx1-ubyte.gz").exists() or (candidate / "t10k-labels-idx1-ubyte").exists():
+        if all((candidate / (name + ".gz")).is_file() for name in MNIST_FILES):
             return candidate
     return None
+
+
+# The one place every test file finds MNIST: MNIST_DIR (or None), the needs_mnist mark for tests
+# that cannot run without it, and the mnist_root fixture, which skips when it is absent.
+MNIST_DIR = mnist_dir()
+needs_mnist = pytest.mark.skipif(MNIST_DIR is None,
+                                 reason="MNIST .gz files not found in data/mnist nor ../shared/datasets/mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_root():
+    """The MNIST folder (see mnist_dir); the test is skipped when there is none."""
+    if MNIST_DIR is None:
+        pytest.skip("MNIST .gz files not found in data/mnist nor ../shared/datasets/mnist")
+    return MNIST_DIR
 
 
 @pytest.fixture(scope="session")

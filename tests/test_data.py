@@ -5,7 +5,6 @@ The device-aware tests run on the ``device`` fixture (cpu, or cuda with TG_TEST_
 from __future__ import annotations
 
 import collections
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,16 +18,6 @@ from tinygrad_mnist.utils.data import (BatchSampler, DataLoader, Dataset, Random
                                        TensorDataset, default_collate, random_split)
 
 torch = pytest.importorskip("torch")
-
-
-def mnist_dir():
-    """The MNIST .gz files: the project's data/mnist, else ../shared/datasets/mnist."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[1] / "data" / "mnist",
-                      here.parents[2] / "shared" / "datasets" / "mnist"):
-        if (candidate / "t10k-labels-idx1-ubyte.gz").is_file():
-            return candidate
-    pytest.skip("MNIST files not found in data/mnist nor ../shared/datasets/mnist")
 
 
 def host(t):
@@ -227,10 +216,10 @@ def test_tensor_dataset_subclass_with_its_own_getitem_is_respected():
     assert host(x)[:, 0].tolist() == [0, 2, 4, 6] and host(y).tolist() == [0, 10, 20, 30]
 
 
-def test_mnist_through_the_loader():
+def test_mnist_through_the_loader(mnist_root):
     from tinygrad_mnist import transforms
     from tinygrad_mnist.datasets import MNIST
-    test = MNIST(mnist_dir(), train=False, transform=transforms.Compose(
+    test = MNIST(mnist_root, train=False, transform=transforms.Compose(
         [transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))]))
     loader = DataLoader(test, batch_size=1000, shuffle=True)
     assert len(loader) == 10

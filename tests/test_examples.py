@@ -17,11 +17,9 @@ import tinygrad_mnist as tg
 from tinygrad_mnist import models
 from tinygrad_mnist.specs import get_spec
 
-from conftest import ROOT, mnist_dir
+from conftest import MNIST_DIR as DATA, ROOT, needs_mnist
 
-DATA = mnist_dir()
 EXAMPLES = ROOT / "examples"
-needs_mnist = pytest.mark.skipif(DATA is None, reason="MNIST IDX files not found in data/mnist or ../shared/datasets/mnist")
 
 SCRIPTS = {
     "000": "tutorial_000_mlp4.py",

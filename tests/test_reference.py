@@ -15,18 +15,10 @@ from reference.train import (
     evaluate, load_mnist, main, make_optimizer, prepare_images, read_idx_images, read_idx_labels, train,
 )
 
+from conftest import MNIST_DIR, needs_mnist
+
 REPO = Path(__file__).resolve().parents[1]
 
-
-def _mnist_dir():
-    for d in (REPO / "data" / "mnist", Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"):
-        if (d / "train-images-idx3-ubyte.gz").is_file():
-            return d
-    return None
-
-
-MNIST_DIR = _mnist_dir()
-needs_mnist = pytest.mark.skipif(MNIST_DIR is None, reason="MNIST IDX files not found")
 
 EXPECTED_PARAMS = {
     "logreg": 7850, "mlp": 39760, "mlp4": 1033500, "mlp4_fixed": 1033500,

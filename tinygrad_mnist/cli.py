@@ -25,6 +25,7 @@ def _common(p, data=True):
     if data:
         p.add_argument("--data-dir", default="data/mnist", help="directory with the MNIST IDX files")
         p.add_argument("--download", action="store_true", help="download MNIST into --data-dir if missing")
+        p.add_argument("--download-timeout", type=float, metavar="SECONDS", help="give up a mirror that takes longer for one file (default 600)")
 
 
 def _training_args(p):
@@ -138,6 +139,8 @@ def cmd_models(a):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if getattr(args, "download_timeout", None) is not None:  # read by MNIST(download=True)
+        from .datasets import MNIST; MNIST.download_deadline = args.download_timeout
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                "compare": cmd_compare, "models": cmd_models}[args.command]
     try:

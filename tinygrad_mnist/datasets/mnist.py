@@ -18,31 +18,35 @@ against label count and label range. Every failure is an exception that names th
 values involved, and nothing is loaded half-way.
 
 ``download_mnist(root)`` (or ``MNIST(root, download=True)``) fetches ``NAME.gz`` from each mirror
-in turn, streams it into a temporary file next to its destination, verifies the checksum and only
-then renames it into place, so a failed or corrupt download never leaves a file behind.
+in turn and keeps only a file that passes its checksum (see ``_download``: atomic, bounded in size
+and time, every mirror's failure in the error). ``MNIST()`` reads, for each file, the first copy
+that passes its checksum; only when none does it read an unverified one (your own IDX files),
+and with ``download=True`` never: it downloads a verified copy instead.
+
+``FashionMNIST`` (Zalando Research) is the same format with its own files: same names, sizes and
+layout, other checksums and mirror.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import math
 import os
-import sys
-import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .._files import sweep_stale_temporaries
 from ..tensor import Tensor
 from ..utils.data import Dataset
+from . import _download
+from ._download import DEFAULT_DEADLINE, DownloadError
 
 __all__ = [
-    "MNIST", "MNISTFormatError", "MNISTNotFoundError", "MNISTDownloadError", "MIRRORS",
-    "FILES", "download_mnist", "read_idx", "read_image_file", "read_label_file",
-    "find_mnist_file",
+    "MNIST", "FashionMNIST", "MNISTFormatError", "MNISTNotFoundError", "MNISTDownloadError",
+    "MIRRORS", "FILES", "SIZES", "FASHION_MIRRORS", "FASHION_FILES", "download_mnist", "read_idx",
+    "read_image_file", "read_label_file", "find_mnist_file",
 ]
 
 # torchvision's mirrors, in the order it tries them, plus Google's copy of the same files.
@@ -71,6 +75,23 @@ FILES = {
                   "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 
+# The decompressed size of each file (IDX header + data), the same for Fashion-MNIST. A .gz of
+# this content is at most this large plus deflate's stored-block overhead (5 bytes per 64 KiB
+# block) and a header: a longer download is refused (``_max_gz_bytes``).
+SIZES = {TRAIN_IMAGES: 16 + 60000 * 28 * 28, TRAIN_LABELS: 8 + 60000,
+         TEST_IMAGES: 16 + 10000 * 28 * 28, TEST_LABELS: 8 + 10000}
+
+# Fashion-MNIST (Zalando Research, https://github.com/zalandoresearch/fashion-mnist): the mirror
+# and MD5s of the published NAME.gz files, as torchvision uses them. No SHA-256 of the
+# decompressed content is published, so an uncompressed copy cannot be verified.
+FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+FASHION_FILES = {
+    TRAIN_IMAGES: ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", None),
+    TRAIN_LABELS: ("25c81989df183df01b3e8a0aad5dffbe", None),
+    TEST_IMAGES: ("bef4ecab320f06d8554ea6380940ec79", None),
+    TEST_LABELS: ("bb300cfdad3c16e7a12a480ee83cd310", None),
+}
+
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABEL_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 IMAGE_SIZE = (28, 28)
@@ -87,7 +108,7 @@ class MNISTNotFoundError(FileNotFoundError):
     """The MNIST files are not where they were looked for."""
 
 
-class MNISTDownloadError(OSError):
+class MNISTDownloadError(DownloadError):
     """Every mirror failed to deliver a file that passes its checksum."""
 
 
@@ -123,7 +144,11 @@ def read_idx(path):
     writable copy in C order.
     """
     path = Path(path)
-    raw = _read_bytes(path)
+    return _parse_idx(_read_bytes(path), path)
+
+
+def _parse_idx(raw, path):
+    """``(magic, array)`` from the (decompressed) bytes ``raw`` of the IDX file ``path``."""
     what = "decompressed size" if _is_gz(path) else "size"
     if len(raw) < 4:
         raise MNISTFormatError(f"{path}: {what} is {len(raw)} bytes, too short for an IDX header")
@@ -151,9 +176,9 @@ def read_idx(path):
     return magic, array.copy()  # a copy: frombuffer over bytes is read-only
 
 
-def read_image_file(path):
+def read_image_file(path, _raw=None):
     """Read an MNIST image file: a ``(N, 28, 28)`` uint8 array, checked (magic 2051, 28x28)."""
-    magic, images = read_idx(path)
+    magic, images = read_idx(path) if _raw is None else _parse_idx(_raw, Path(path))
     if magic != IMAGE_MAGIC:
         hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
         raise MNISTFormatError(
@@ -166,9 +191,9 @@ def read_image_file(path):
     return images
 
 
-def read_label_file(path, num_classes=NUM_CLASSES):
+def read_label_file(path, num_classes=NUM_CLASSES, _raw=None):
     """Read an MNIST label file: an ``(N,)`` uint8 array, checked (magic 2049, labels 0..9)."""
-    magic, labels = read_idx(path)
+    magic, labels = read_idx(path) if _raw is None else _parse_idx(_raw, Path(path))
     if magic != LABEL_MAGIC:
         hint = " (that is an image file)" if magic == IMAGE_MAGIC else ""
         raise MNISTFormatError(
@@ -186,20 +211,21 @@ def read_label_file(path, num_classes=NUM_CLASSES):
 # Finding the files
 # --------------------------------------------------------------------------------------------
 
-def _search_dirs(root):
-    """Where the files may be: ``root`` itself, torchvision's ``root/MNIST/raw``, ``root/raw``."""
+def _search_dirs(root, folder="MNIST"):
+    """Where the files may be: ``root`` itself, torchvision's ``root/MNIST/raw`` (``folder`` is
+    the dataset's name: ``FashionMNIST`` for Fashion-MNIST), ``root/raw``."""
     root = Path(root).expanduser()
-    return [root, root / "MNIST" / "raw", root / "raw"]
+    return [root, root / folder / "raw", root / "raw"]
 
 
-def _candidates(root, name):
+def _candidates(root, name, folder="MNIST"):
     """Every path that may hold ``name``, in the order they are tried (uncompressed first)."""
-    return [d / filename for d in _search_dirs(root) for filename in (name, name + ".gz")]
+    return [d / filename for d in _search_dirs(root, folder) for filename in (name, name + ".gz")]
 
 
-def find_mnist_file(root, name):
-    """The first existing file among ``_candidates(root, name)``, or None."""
-    for path in _candidates(root, name):
+def find_mnist_file(root, name, folder="MNIST"):
+    """The first existing file among ``_candidates(root, name, folder)``, or None."""
+    for path in _candidates(root, name, folder):
         if path.is_file():
             return path
     return None
@@ -209,115 +235,128 @@ def find_mnist_file(root, name):
 # Checksums and download
 # --------------------------------------------------------------------------------------------
 
-def _md5(path):
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _max_gz_bytes(name):
+    """The largest a gzip file of ``name``'s content can be (stored blocks, a generous header)."""
+    size = SIZES[name]
+    return size + 5 * (size // 65535 + 1) + 4096
 
 
-def _content_sha256(path, compressed):
-    """SHA-256 of the file's content, decompressed first when ``compressed``."""
-    digest = hashlib.sha256()
-    with (gzip.open(path, "rb") if compressed else open(path, "rb")) as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _load_checked(path, name, checksums):
+    """``(raw bytes or None, problem or None, format error or None)`` for the local file ``path``.
 
-
-def _verify(path, name, compressed=None):
-    """None when ``path`` holds the genuine MNIST file ``name``, else the reason why not.
-
-    ``compressed`` says whether ``path`` is gzipped (default: its name ends in ``.gz``).
-
-    A gzipped file passes when its MD5 is the published one. The published MD5s are those of the
-    original gzip files, and a re-compressed copy of the very same content has other gzip bytes
-    (the training images in the project's shared dataset folder are such a copy: MD5
-    c7dfcf1bfd3481a40f7b3aedbdbd083c instead of f68b3c2d...), so a gzipped file also passes when
-    its *decompressed* content has the published SHA-256. An uncompressed file is checked by the
-    SHA-256 alone.
+    The file is read once: a ``.gz`` passes when its MD5 is the published one, or when its
+    decompressed content has the published SHA-256 (a re-compressed copy of the same content has
+    other gzip bytes: the training images in the project's shared dataset folder are such a copy,
+    MD5 c7dfcf1bfd3481a40f7b3aedbdbd083c instead of f68b3c2d...); an uncompressed file passes by
+    the SHA-256 alone. ``raw`` is the decompressed content, for the reader.
     """
-    md5, sha256 = FILES[name]
-    if compressed is None:
-        compressed = _is_gz(path)
-    if not compressed:
-        actual_sha = _content_sha256(path, compressed=False)
-        return None if actual_sha == sha256 else \
-            f"SHA-256 {actual_sha} is not the published {sha256}"
-    actual_md5 = _md5(path)
-    if actual_md5 == md5:
-        return None
-    try:
-        actual_sha = _content_sha256(path, compressed=True)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        return (f"MD5 {actual_md5} is not the published {md5}, and the file is not a valid "
-                f"gzip file ({exc})")
-    if actual_sha == sha256:
-        return None
-    return (f"MD5 {actual_md5} is not the published {md5}, and the SHA-256 of the decompressed "
-            f"content {actual_sha} is not the published {sha256}")
-
-
-def _find_valid(root, name):
-    """An existing file for ``name`` under ``root`` that passes its checksum, or None."""
-    for path in _candidates(root, name):
-        if path.is_file() and _verify(path, name) is None:
-            return path
-    return None
-
-
-def _url(mirror, filename):
-    return mirror + filename if mirror.endswith("/") else f"{mirror}/{filename}"
-
-
-def _fetch(url, dest, name, timeout):
-    """Stream ``url`` into a temporary file beside ``dest``, verify it, then move it into place.
-
-    On any failure (network, HTTP status, short read, checksum, even KeyboardInterrupt) the
-    temporary file is removed and the exception propagates: ``dest`` is only ever created or
-    replaced, atomically, by a verified file.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        problem = _verify(tmp, name, compressed=True)
-        if problem is not None:
-            raise MNISTFormatError(f"checksum mismatch: {problem}")
-        os.chmod(tmp, 0o644)  # mkstemp creates the file 0600
-        os.replace(tmp, dest)
-    except BaseException:
+    md5, sha256 = checksums[name]
+    data = Path(path).read_bytes()
+    actual_md5 = None
+    if _is_gz(path):
+        actual_md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return dest
+            raw = gzip.decompress(data)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            # EOFError: "Compressed file ended before the end-of-stream marker was reached"
+            error = MNISTFormatError(f"{path}: truncated or corrupt gzip file ({exc}); delete "
+                                     "it and download it again")
+            return None, (f"MD5 {actual_md5} is not the published {md5}, and the file is not a "
+                          f"valid gzip file ({exc})"), error
+        if actual_md5 == md5:
+            return raw, None, None
+    else:
+        raw = data
+    if sha256 is None:
+        problem = (f"MD5 {actual_md5} is not the published {md5}" if actual_md5 else
+                   "no checksum is published for the uncompressed file")
+        return raw, problem, None
+    actual_sha = hashlib.sha256(raw).hexdigest()
+    if actual_sha == sha256:
+        return raw, None, None
+    if actual_md5 is None:
+        return raw, f"SHA-256 {actual_sha} is not the published {sha256}", None
+    return raw, (f"MD5 {actual_md5} is not the published {md5}, and the SHA-256 of the "
+                 f"decompressed content {actual_sha} is not the published {sha256}"), None
 
 
-# What a mirror may fail with: URLError/HTTPError/timeouts/refused connections are OSErrors,
-# a short read is an http.client.IncompleteRead, a bad URL or a bad checksum a ValueError.
-_MIRROR_ERRORS = (OSError, http.client.HTTPException, ValueError, EOFError, zlib.error)
+def _verify(path, name, checksums=None):
+    """None when ``path`` holds the genuine file ``name``, else the reason why not."""
+    return _load_checked(path, name, FILES if checksums is None else checksums)[1]
 
 
-def download_mnist(root, mirrors=None, *, files=None, timeout=30.0, quiet=False):
+def _choose(root, name, checksums, folder):
+    """The copy of ``name`` to read: ``(path, raw, problem, error)`` of the first candidate that
+    passes its checksum, else of the first one present (with its problem), else None."""
+    first = None
+    for path in _candidates(root, name, folder):
+        if not path.is_file():
+            continue
+        raw, problem, error = _load_checked(path, name, checksums)
+        if problem is None:
+            return path, raw, None, None
+        if first is None:
+            first = (path, raw, problem, error)
+    return first
+
+
+def download_idx_files(root, checksums, mirrors, *, files=None, timeout=30.0,
+                       deadline=DEFAULT_DEADLINE, quiet=False, what="MNIST", folder="MNIST"):
+    """Download IDX files (MNIST's or Fashion-MNIST's: ``checksums`` is ``FILES`` or
+    ``FASHION_FILES``) into ``root``; see ``download_mnist``."""
+    root = Path(root).expanduser()
+    names = list(checksums if files is None else files)
+    unknown = [n for n in names if n not in checksums]
+    if unknown:
+        raise ValueError(f"download {what}: unknown file name(s) {unknown}; known: "
+                         f"{list(checksums)}")
+    mirrors = list(mirrors)
+    found, wanted = {}, []
+    for name in names:
+        # temporaries of killed downloads of this file: whether or not it is fetched now
+        sweep_stale_temporaries(os.fspath(root), name + ".gz")
+        local = [(path, _verify(path, name, checksums))
+                 for path in _candidates(root, name, folder) if path.is_file()]
+        good = [path for path, problem in local if problem is None]
+        if good:
+            found[name] = good[0]
+            continue
+        corrupt = "\n".join(f"The local file {path} is corrupt ({problem}); it was not used: "
+                            "delete it, or replace it with a good copy." for path, problem in local)
+        md5, sha256 = checksums[name]
+        wanted.append((name + ".gz",
+                       lambda md5=md5, sha256=sha256, name=name:
+                       _download.GzipContentCheck(md5, sha256, SIZES[name]),
+                       _max_gz_bytes(name), corrupt or None))
+    remedy = (f"Copy the {what} files ({', '.join(checksums)}, each gzipped or not) into "
+              f"{root} by hand, or try again with other mirrors.")
+    try:
+        fetched = _download.download(root, wanted, mirrors, timeout=timeout, deadline=deadline,
+                                     quiet=quiet, what=what, remedy=remedy)
+    except DownloadError as exc:
+        raise MNISTDownloadError(str(exc)) from None
+    found.update({filename[:-3]: path for filename, path in fetched.items()})
+    return {name: found[name] for name in names}
+
+
+def download_mnist(root, mirrors=None, *, files=None, timeout=30.0, deadline=None, quiet=False):
     """Download the MNIST files into the directory ``root`` (created if missing).
 
     Each file is fetched as ``NAME.gz`` from ``mirrors`` (default ``MNIST.mirrors``), tried in
-    order; a mirror that fails -- unreachable, an HTTP error, a short read, a checksum mismatch --
-    is followed by the next one. A file is only moved into place once its checksum is verified,
-    so a failed download leaves nothing behind. Files already present under ``root`` (in any of
-    the places ``MNIST`` looks) and passing their checksum are not downloaded again.
+    order; a mirror that fails -- unreachable, an HTTP error, a short read, a checksum mismatch,
+    a Content-Length or body larger than the file can be, slower than ``deadline`` -- is followed
+    by the next one. A file is only moved into place once its checksum is verified, so a failed
+    download leaves nothing behind (and a killed one leaves a temporary file that the next
+    download sweeps). Files already present under ``root`` (in any of the places ``MNIST``
+    looks) and passing their checksum are not downloaded again.
 
     Args:
         root: directory to download into.
         mirrors: base URLs, each ending in ``/``; ``NAME.gz`` is appended.
         files: the file names (without ``.gz``) to fetch; default all four.
-        timeout: seconds ``urllib`` waits on a connection or a read before giving up a mirror.
+        timeout: seconds to wait for a connection, and for each read, before giving up a mirror.
+        deadline: seconds one file may take from one mirror in all (default
+            ``MNIST.download_deadline``, 600; the CLI's ``--download-timeout``).
         quiet: do not print progress to stderr.
 
     Returns:
@@ -325,44 +364,12 @@ def download_mnist(root, mirrors=None, *, files=None, timeout=30.0, quiet=False)
 
     Raises:
         MNISTDownloadError: when every mirror failed for a file; the message lists each URL
-            tried and why it failed.
+            tried and why it failed, and names any local copy that is there but corrupt.
     """
-    root = Path(root).expanduser()
-    mirrors = list(MNIST.mirrors if mirrors is None else mirrors)
-    names = list(FILES if files is None else files)
-    unknown = [n for n in names if n not in FILES]
-    if unknown:
-        raise ValueError(f"download_mnist: unknown file name(s) {unknown}; known: {list(FILES)}")
-    if not mirrors:
-        raise ValueError("download_mnist: no mirrors given")
-    root.mkdir(parents=True, exist_ok=True)
-
-    found = {}
-    for name in names:
-        existing = _find_valid(root, name)
-        if existing is not None:
-            found[name] = existing
-            continue
-        dest = root / (name + ".gz")
-        failures = []
-        for mirror in mirrors:
-            url = _url(mirror, name + ".gz")
-            if not quiet:
-                print(f"Downloading {url} to {dest}", file=sys.stderr, flush=True)
-            try:
-                found[name] = _fetch(url, dest, name, timeout)
-                break
-            except _MIRROR_ERRORS as exc:
-                failures.append(f"  {url}: {type(exc).__name__}: {exc}")
-                if not quiet:
-                    print(f"Failed: {exc}", file=sys.stderr, flush=True)
-        else:
-            raise MNISTDownloadError(
-                f"could not download {name}.gz into {root}: every mirror failed:\n"
-                + "\n".join(failures)
-                + f"\nCopy the MNIST files ({', '.join(FILES)}, each gzipped or not) into {root} "
-                  "by hand, or try again with other mirrors.")
-    return found
+    return download_idx_files(
+        root, FILES, MNIST.mirrors if mirrors is None else mirrors, files=files,
+        timeout=timeout, deadline=MNIST.download_deadline if deadline is None else deadline,
+        quiet=quiet, what="MNIST")
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,6 +398,9 @@ class MNIST(Dataset):
     """
 
     mirrors = list(MIRRORS)
+    folder = "MNIST"                     # torchvision's layout: root/MNIST/raw
+    files = FILES                        # name -> (MD5 of NAME.gz, SHA-256 of the content)
+    download_deadline = DEFAULT_DEADLINE  # seconds per file and mirror (--download-timeout)
     resources = [(name + ".gz", md5) for name, (md5, _) in FILES.items()]
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
@@ -400,28 +410,39 @@ class MNIST(Dataset):
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
-        image_name, label_name = (TRAIN_IMAGES, TRAIN_LABELS) if train else \
-            (TEST_IMAGES, TEST_LABELS)
+        names = (TRAIN_IMAGES, TRAIN_LABELS) if train else (TEST_IMAGES, TEST_LABELS)
+        kind = type(self).__name__
 
-        paths = {name: find_mnist_file(self.root, name) for name in (image_name, label_name)}
-        if download and None in paths.values():
-            download_mnist(self.root, mirrors=self.mirrors,
-                           files=[name for name, path in paths.items() if path is None])
-            paths = {name: find_mnist_file(self.root, name) for name in paths}
-        missing = [name for name, path in paths.items() if path is None]
+        chosen = {name: _choose(self.root, name, self.files, self.folder) for name in names}
+        if download:
+            unverified = [name for name, c in chosen.items() if c is None or c[2] is not None]
+            if unverified:
+                download_idx_files(self.root, self.files, self.mirrors, files=unverified,
+                                   deadline=self.download_deadline, what=kind,
+                                   folder=self.folder)
+                chosen = {name: _choose(self.root, name, self.files, self.folder) for name in names}
+        missing = [name for name, c in chosen.items() if c is None]
         if missing:
-            tried = "\n".join(f"  {p}" for name in missing for p in _candidates(self.root, name))
+            tried = "\n".join(f"  {p}" for name in missing
+                              for p in _candidates(self.root, name, self.folder))
             raise MNISTNotFoundError(
-                f"MNIST {'training' if train else 'test'} data not found under {self.root}; "
+                f"{kind} {'training' if train else 'test'} data not found under {self.root}; "
                 f"missing {', '.join(missing)}. Tried:\n{tried}\n"
-                f"Pass download=True to download it, or copy the four MNIST files "
+                f"Pass download=True to download it, or copy the four {kind} files "
                 f"({', '.join(FILES)}, each gzipped as NAME.gz or not) into {self.root}.")
+        for name, (path, raw, problem, error) in chosen.items():
+            if error is not None:
+                raise error
+            if download and problem is not None:  # cannot happen: download verified it
+                raise MNISTFormatError(f"{path}: {problem}")
 
-        images = read_image_file(paths[image_name])
-        labels = read_label_file(paths[label_name])
+        (image_path, images), (label_path, labels) = (
+            (chosen[n][0], chosen[n][1]) for n in names)
+        images = read_image_file(image_path, _raw=images)
+        labels = read_label_file(label_path, _raw=labels)
         if len(images) != len(labels):
             raise MNISTFormatError(
-                f"{paths[image_name]} holds {len(images)} images but {paths[label_name]} holds "
+                f"{image_path} holds {len(images)} images but {label_path} holds "
                 f"{len(labels)} labels; they must match")
         self.data = Tensor(images)
         self.targets = Tensor(labels.astype(np.int64))
@@ -455,3 +476,19 @@ class MNIST(Dataset):
             lines.append("    Target transform: "
                          + repr(self.target_transform).replace("\n", "\n    "))
         return "\n".join(lines)
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (Zalando Research), like ``torchvision.datasets.FashionMNIST``: 28x28
+    grayscale images of 10 kinds of clothing, in MNIST's format and file names (so it is read
+    exactly as ``MNIST`` is, from ``root``, ``root/FashionMNIST/raw`` or ``root/raw``), with its
+    own mirror and checksums (``FASHION_FILES``). Only MD5s of the ``.gz`` files are published,
+    so with ``download=True`` an uncompressed copy is not trusted and the ``.gz`` is fetched.
+    """
+
+    mirrors = list(FASHION_MIRRORS)
+    folder = "FashionMNIST"
+    files = FASHION_FILES
+    resources = [(name + ".gz", md5) for name, (md5, _) in FASHION_FILES.items()]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]

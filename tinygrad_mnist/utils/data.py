@@ -14,15 +14,23 @@ Randomness follows the engine's rule: indices are drawn on the host with NumPy's
 (``tg.manual_seed(s)`` or ``tg.Generator().manual_seed(s)`` fix the order) and moved to the
 device where the data lives, so one seed gives the same batches on the CPU and on the GPU.
 
-Differences from PyTorch: there are no worker processes (``num_workers``, ``pin_memory`` and the
-other multiprocessing options are accepted for compatibility and ignored), and the random order
-for a seed differs from PyTorch's (another generator), though it is just as reproducible.
+Differences from PyTorch: there are no worker processes. ``num_workers``, ``pin_memory``,
+``timeout``, ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor`` and
+``persistent_workers`` are checked as PyTorch checks them (the same conflicts raise the same
+errors) and otherwise have no effect: batches are made in the calling process, on demand, so
+``worker_init_fn`` is never called and ``get_worker_info()`` is always None (as in PyTorch's main
+process). ``pin_memory`` does nothing: host arrays are ordinary NumPy arrays, and a TensorDataset
+already on the GPU is batched there. The random order for a seed differs from PyTorch's (another
+generator), though it is just as reproducible.
 """
 from __future__ import annotations
 
+import bisect
 import collections.abc
 import itertools
 import math
+import numbers
+import warnings
 
 import numpy as np  # host-side index arithmetic only; tensor data goes through backend/xp
 
@@ -30,9 +38,9 @@ from .. import backend
 from ..tensor import Tensor
 
 __all__ = [
-    "Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler",
-    "RandomSampler", "SubsetRandomSampler", "BatchSampler", "DataLoader", "default_collate",
-    "default_convert",
+    "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
+    "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+    "BatchSampler", "DataLoader", "default_collate", "default_convert", "get_worker_info",
 ]
 
 
@@ -48,6 +56,9 @@ class Dataset:
 
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -81,8 +92,12 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
+def _is_int(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order."""
+    """The samples of ``dataset`` at ``indices``, in that order: ``subset[i] == dataset[indices[i]]``."""
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
@@ -93,26 +108,81 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in idx]]
         return self.dataset[self.indices[idx]]
 
+    def __getitems__(self, indices):
+        """A batch of samples at once (the DataLoader calls this when it exists, as PyTorch's does)."""
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self):
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other: indices ``0 .. len(a) - 1`` are ``a``'s, the next
+    ``len(b)`` are ``b``'s, and so on. Negative indices count from the end, as in PyTorch.
+
+    Attributes: ``datasets`` (a list) and ``cumulative_sizes`` (the running total of lengths).
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if not _is_int(idx):
+            raise TypeError(f"ConcatDataset indices must be integers, got {type(idx).__name__}")
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(f"ConcatDataset: absolute value of index {idx} should not exceed "
+                                 f"dataset length {n}")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {n}")
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
 
 
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths.
 
-    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1 (then
-    ``floor(n * f)`` each and the remainder handed out one by one, as PyTorch does).
+    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1: then
+    each split gets ``floor(n * f)`` samples and the remainder is handed out one by one from the
+    first split on, as PyTorch does (with its warning for a split that ends up empty). The order
+    is one permutation drawn from ``generator`` (default: the engine's global one).
+    Unlike PyTorch, a negative length is an error rather than a strange split.
     """
     n = len(dataset)
     lengths = list(lengths)
+    if not lengths:
+        raise ValueError("random_split: lengths is empty")
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, numbers.Real) or length < 0 \
+                or not math.isfinite(length):
+            raise ValueError(f"random_split: length at index {i} must be a non-negative count or "
+                             f"fraction, got {length!r}")
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
-            if frac < 0 or frac > 1:
+            if frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1, got {frac}")
         counts = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty "
+                              "dataset.", stacklevel=2)
         lengths = counts
+    elif any(not _is_int(length) for length in lengths):
+        raise ValueError(f"random_split: lengths {lengths} are neither integer counts nor "
+                         "fractions summing to 1")
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths {lengths} ({sum(lengths)}) does not equal the "
                          f"length of the input dataset ({n})")
@@ -211,6 +281,57 @@ class SubsetRandomSampler(_ArraySampler):
 
     def __len__(self):
         return len(self.indices)
+
+
+class WeightedRandomSampler(_ArraySampler):
+    """``num_samples`` indices in ``0 .. len(weights) - 1``, index ``i`` drawn with probability
+    ``weights[i] / sum(weights)`` (the weights need not sum to 1), as ``torch.multinomial`` draws.
+
+    With ``replacement=False`` each index appears at most once (successive draws, each among the
+    indices not drawn yet). Errors as PyTorch's: weights must be 1-D, finite, non-negative, with
+    a positive sum. Unlike PyTorch, drawing more samples without replacement than there are
+    positive weights is an error (PyTorch then returns zero-weight indices).
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not _is_int(num_samples) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        if isinstance(weights, Tensor):
+            weights = backend.to_numpy(weights.array)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        if not np.isfinite(weights).all():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                               "= infinity or NaN)")
+        if (weights < 0).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                               f"< 0): weights[{int(np.flatnonzero(weights < 0)[0])}] = "
+                               f"{weights[weights < 0][0]}")
+        if weights.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        positive = int(np.count_nonzero(weights))
+        if not replacement and num_samples > positive:
+            raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                               f"replacement: num_samples={num_samples}, but only {positive} of "
+                               f"the {weights.size} weights are positive")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def index_array(self):
+        rng = backend.numpy_rng(self.generator)
+        return rng.choice(self.weights.size, size=self.num_samples, replace=self.replacement,
+                          p=self.weights / self.weights.sum()).astype(np.int64, copy=False)
+
+    def __len__(self):
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
@@ -365,8 +486,12 @@ class DataLoader:
         drop_last: drop the last batch when it is shorter than ``batch_size``.
         generator: a ``tg.Generator`` for the shuffle.
         num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context,
-        prefetch_factor, persistent_workers: accepted for PyTorch compatibility and ignored;
-            batches are always made in the calling process.
+        prefetch_factor, persistent_workers: checked as PyTorch checks them (``prefetch_factor``,
+            ``persistent_workers`` and ``multiprocessing_context`` need ``num_workers > 0``),
+            then without effect: batches are always made in the calling process, when asked
+            for, so ``worker_init_fn`` is never called; ``pin_memory`` does nothing (there is no
+            page-locked staging: host batches are NumPy arrays, GPU datasets are batched on the
+            GPU).
 
     ``len(loader)`` is the number of batches: ``ceil(n / batch_size)``, or ``n // batch_size``
     with ``drop_last``. With a ``TensorDataset`` (and the default collate) each batch is a list of
@@ -382,6 +507,22 @@ class DataLoader:
                              "disable multiprocessing.")
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set "
+                             "prefetch_factor to None.")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError(f"multiprocessing_context can only be used with multi-process "
+                             f"loading (num_workers > 0), but got num_workers={num_workers}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"collate_fn should be callable, got {type(collate_fn).__name__}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"worker_init_fn should be callable, got "
+                            f"{type(worker_init_fn).__name__}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -453,8 +594,11 @@ class DataLoader:
         tensors = self._gather_tensors()
         if tensors is None:
             # Any other dataset: index it sample by sample, then collate.
+            getitems = getattr(self.dataset, "__getitems__", None)
             for batch in self.batch_sampler:
-                yield self.collate_fn([self.dataset[i] for i in batch])
+                samples = getitems(list(batch)) if callable(getitems) \
+                    else [self.dataset[i] for i in batch]
+                yield self.collate_fn(samples)
             return
 
         # TensorDataset: one fancy index per tensor, done where the tensor lives. With all the
@@ -470,3 +614,8 @@ class DataLoader:
         return (f"{type(self).__name__}(dataset={type(self.dataset).__name__}, "
                 f"batch_size={self.batch_size}, drop_last={self.drop_last}, "
                 f"sampler={type(self.sampler).__name__})")
+
+
+def get_worker_info():
+    """None: batches are made in the calling process, which is what PyTorch's main process sees."""
+    return None
