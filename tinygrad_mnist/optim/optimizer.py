@@ -90,7 +90,7 @@ def check_flag(value, name, allow_none=False):
 
 def check_betas(betas):
     """``betas`` as a tuple of two numbers in [0, 1), or the error PyTorch gives (and clearer ones)."""
-    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"Invalid betas: {betas!r} (betas must be a pair (beta1, beta2) of numbers in [0, 1))")
     for i, beta in enumerate(betas):
         check_real(beta, f"betas[{i}]", f"beta parameter at index {i}", 0.0, 1.0)
