@@ -130,10 +130,9 @@ def count_step(state):
 
 def zeros_state(state, p, *keys):
     """Create the state entries ``keys`` as zeros shaped like ``p`` where they are missing."""
-    xp = get_array_module(p.array)
     for key in keys:
         if key not in state:
-            state[key] = Tensor(xp.zeros_like(p.array))
+            state[key] = Tensor(get_array_module(p.array).zeros_like(p.array))
 
 
 def lerp(start, end, weight):
