@@ -8,7 +8,8 @@ Only ``opt.step()`` is timed: each worker process builds the model from seed 0, 
 parameter a fixed random gradient, builds the tutorial's optimizer (``specs``: Adam for cnn and
 mlp4, SGD with momentum for lenet), warms up, then times ``--steps`` steps one by one and reports
 the median. Variants run in processes of their own, alternating (A B C A B C ...) for
-``--rounds`` rounds; the table shows each variant's median over rounds, in microseconds.
+``--rounds`` rounds; the table shows each variant's median over rounds and, in parentheses, the
+smallest (the least disturbed by other work on a shared machine), in microseconds.
 "fast" is the default (``TINYGRAD_MNIST_FAST`` unset), "reference" runs with
 ``TINYGRAD_MNIST_FAST=0``, "before" imports tinygrad_mnist from the ``--before`` checkout.
 A quick measurement, not a test: nothing asserts on it.
@@ -69,7 +70,7 @@ def main(argv=None):
         variants["before"] = (os.path.abspath(a.before), "1")
     env = {k: v for k, v in os.environ.items() if k != "TINYGRAD_MNIST_FAST"}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    print(f"{'model':<8}{'optimizer':<10}{'params':>10}  " + "".join(f"{v + ' us':>14}" for v in variants))
+    print(f"{'model':<8}{'optimizer':<10}{'params':>10}  " + "".join(f"{v + ' us':>16}" for v in variants))
     for model in a.models:
         results = {v: [] for v in variants}
         info = None
@@ -82,7 +83,7 @@ def main(argv=None):
                 info = json.loads(out.strip().splitlines()[-1])
                 results[name].append(info["median_us"])
         print(f"{model:<8}{info['optimizer']:<10}{info['params']:>10}  "
-              + "".join(f"{statistics.median(results[v]):>14.0f}" for v in variants))
+              + "".join(f"{f'{statistics.median(results[v]):.0f} ({min(results[v]):.0f})':>16}" for v in variants))
 
 
 if __name__ == "__main__":

@@ -113,11 +113,11 @@ def adam_(w, g, m, v, v_max, *, step, lr, beta1, beta2, eps, weight_decay, maxim
     if weight_decay != 0 and decoupled_weight_decay:
         w *= 1 - lr * weight_decay
         weight_decay = 0
-    if backend.device_of(w).type == "cuda":
+    xp = backend.get_array_module(w)
+    if xp.__name__ == "cupy":
         _adam_cuda(w, g, m, v, v_max, weight_decay=weight_decay, maximize=maximize, beta1=beta1, beta2=beta2,
                    eps=eps, step_size=step_size, bias_correction2=bias_correction2)
         return
-    xp = backend.get_array_module(w)
     d, scratch = _direction(xp, w, g, weight_decay, maximize)
 
     # m = lerp(m, d, 1 - beta1), with torch.lerp's two formulas (the weight in the parameter's dtype)
