@@ -103,7 +103,8 @@ def test_rates_match_torch_bit_for_bit(opt_name, case, make):
 def test_two_schedulers_on_one_optimizer_compose_as_in_torch():
     opt, topt = optimizers()
     ours = [ours_sched.ExponentialLR(opt, 0.9), ours_sched.MultiStepLR(opt, [4, 9], 0.5)]
-    theirs = [torch.optim.lr_scheduler.ExponentialLR(topt, 0.9), torch.optim.lr_scheduler.MultiStepLR(topt, [4, 9], 0.5)]
+    theirs = [torch.optim.lr_scheduler.ExponentialLR(topt, 0.9),
+              torch.optim.lr_scheduler.MultiStepLR(topt, [4, 9], 0.5)]
     for _ in range(15):
         opt.step()
         topt.step()

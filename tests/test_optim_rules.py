@@ -45,7 +45,8 @@ _unit = st.floats(0.0, 0.999)
 _decay = st.sampled_from([0.0]) | st.floats(0.0, 0.5)
 _lr = st.floats(1e-4, 0.3)
 STRATEGIES = {  # hyperparameters drawn for each optimizer (flags included)
-    "AdamW": st.fixed_dictionaries(dict(lr=_lr, betas=st.tuples(_unit, st.floats(0.0, 0.9999)), eps=st.floats(1e-10, 0.1),
+    "AdamW": st.fixed_dictionaries(dict(lr=_lr, betas=st.tuples(_unit, st.floats(0.0, 0.9999)),
+                                        eps=st.floats(1e-10, 0.1),
                                         weight_decay=_decay, amsgrad=st.booleans(), maximize=st.booleans())),
     # alpha=0 with centered: v - m * m is g*g - g*g, which torch's fused multiply-add rounds to a
     # tiny negative number half the time (sqrt: NaN); ours gives 0

@@ -7,9 +7,11 @@ same numbers, operation for operation in the same order (so the results are bit-
 reference, which the tests check), but
 
 * on the CPU they write into the existing arrays (``out=``, ``*=``) and reuse one or two scratch
-  arrays, instead of allocating about a dozen temporaries per parameter per step: with NumPy
-  every temporary is a fresh allocation and one more pass over memory, which for the 32-filter
-  CNN's and the 4-layer MLP's larger weight matrices (up to 6 MB each) is most of the step;
+  arrays, where the reference allocates a new array for each operation (about a dozen per
+  parameter per Adam step, four to six for SGD): with NumPy each is a fresh allocation and one
+  more pass over memory. ``python -m benchmarks.optim_step`` on the 2-core Zen 3 machine of the
+  README: Adam on the 4-layer MLP (1.03 M parameters) 2.9 ms against 4.1 ms per step, on the
+  32-filter CNN 0.57 against 0.76 ms; SGD with momentum on LeNet 0.06 against 0.09 ms;
 * on an NVIDIA GPU, Adam runs as one CUDA kernel per parameter (``_adam_kernel``) instead of
   about ten CuPy kernels, whose launch overhead dominates a training step of these small models.
 

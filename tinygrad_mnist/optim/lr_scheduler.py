@@ -64,7 +64,8 @@ def _check_number(owner, name, value, low=None, high=None, *, low_open=False, hi
     if not ok:
         if words is None:
             left, right = "(" if low_open else "[", ")" if high_open else "]"
-            words = f"a finite number in {left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+            lo, hi = "-inf" if low is None else low, "inf" if high is None else high
+            words = f"a finite number in {left}{lo}, {hi}{right}"
         raise ValueError(f"{owner}: {name} must be {words}, got {value!r}")
     return value
 
@@ -745,10 +746,11 @@ class ReduceLROnPlateau(LRScheduler):
     def _reduce_lr(self):
         if len(self.optimizer.param_groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise RuntimeError(f"The number of param groups in the `optimizer` ({len(self.optimizer.param_groups)}) "
-                                   f"differs from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), "
-                                   "usually due to a new param group being added to the optimizer. Please modify "
-                                   "the `min_lrs` field to match the length of the `optimizer` param groups.")
+                raise RuntimeError(f"The number of param groups in the `optimizer` ({len(self.optimizer.param_groups)})"
+                                   " differs from when `ReduceLROnPlateau` was initialized "
+                                   f"({len(self.min_lrs)}), usually due to a new param group being added to the "
+                                   "optimizer. Please modify the `min_lrs` field to match the length of the "
+                                   "`optimizer` param groups.")
             self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
         for i, group in enumerate(self.optimizer.param_groups):
             old_lr = float(group["lr"])
