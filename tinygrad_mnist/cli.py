@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from . import training
+from .optim import OPTIMIZERS
 from .specs import MODEL_NAMES, get_spec
 
 
@@ -45,7 +46,8 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a tutorial model")
     _training_args(p)
-    p.add_argument("--optimizer", choices=["adam", "sgd", "Adam", "SGD"], help="default: the tutorial's")
+    p.add_argument("--optimizer", choices=[*OPTIMIZERS, *(n.lower() for n in OPTIMIZERS)], metavar="NAME",
+                   help=f"one of {', '.join(OPTIMIZERS)} (any case); default: the tutorial's")
     p.add_argument("--engine", choices=training.ENGINES, default="tinygrad")
     p.add_argument("--out", help="output directory (default runs/MODEL-ENGINE)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

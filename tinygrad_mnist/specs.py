@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from math import prod
 
+from .optim import OPTIMIZERS as _OPTIMIZER_REGISTRY
+
 __all__ = [
     "FrozenDict", "ModelSpec", "SPECS", "MODEL_NAMES", "INPUT_KINDS", "SCALES", "LOSSES",
     "OPTIMIZERS", "input_shape", "get_spec",
@@ -36,7 +38,7 @@ SCALES = {
     "norm05": "(x / 255 - 0.5) / 0.5    (ToTensor + Normalize((0.5,), (0.5,)))",
 }
 LOSSES = ("cross_entropy",)    # mean-reduced cross-entropy on the logits (nn.CrossEntropyLoss())
-OPTIMIZERS = ("Adam", "SGD")   # torch.optim / tinygrad_mnist.optim class names
+OPTIMIZERS = tuple(_OPTIMIZER_REGISTRY)   # class names in torch.optim and tinygrad_mnist.optim (its registry)
 
 
 class FrozenDict(Mapping):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .optim import canonical_name
 from .specs import MODEL_NAMES, get_spec
 
 ENGINES = ("tinygrad", "torch")
@@ -68,10 +69,7 @@ class Engine:
         kwargs = dict(spec.optimizer_kwargs) if name.lower() == spec.optimizer.lower() else {"lr": spec.lr}
         if lr is not None:
             kwargs["lr"] = lr
-        classes = {"adam": self.optim.Adam, "sgd": self.optim.SGD}
-        if name.lower() not in classes:
-            raise ValueError(f"unknown optimizer {name!r}: choose adam or sgd")
-        return classes[name.lower()](params, **kwargs)
+        return getattr(self.optim, canonical_name(name))(params, **kwargs)  # the same name in torch.optim
 
     def loader(self, x, y, batch_size, shuffle, seed):
         data = self.data.TensorDataset(x, y)

@@ -1,20 +1,22 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
 from __future__ import annotations
 
-from ..backend import get_array_module
+from .. import fast
+from ..fast import optim as fast_optim
 from ..tensor import Tensor
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer, check_flag, check_real, required
 
 __all__ = ["SGD"]
 
 
 def _check_sgd(group):
-    if group["lr"] is not required and group["lr"] < 0.0:
-        raise ValueError(f"Invalid learning rate: {group['lr']}")
-    if group["momentum"] < 0.0:
-        raise ValueError(f"Invalid momentum value: {group['momentum']}")
-    if group["weight_decay"] < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+    if group["lr"] is not required:
+        check_real(group["lr"], "lr", "learning rate")
+    check_real(group["momentum"], "momentum", "momentum value")
+    check_real(group["dampening"], "dampening", "dampening value", 0.0, 1.0, high_open=False)
+    check_real(group["weight_decay"], "weight_decay", "weight_decay value")
+    check_flag(group["nesterov"], "nesterov")
+    check_flag(group["maximize"], "maximize")
     if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -32,61 +34,45 @@ class SGD(Optimizer):
 
     The momentum buffer is ``state[p]["momentum_buffer"]``. ``nesterov`` requires ``momentum > 0``
     and ``dampening == 0``. Parameters whose ``.grad`` is None are skipped. As in PyTorch,
-    ``maximize`` is keyword-only, and the default learning rate is 1e-3.
+    ``maximize`` and the options after it are keyword-only, and the default learning rate is
+    1e-3. ``foreach`` and ``fused`` are accepted and ignored (they choose PyTorch's kernels);
+    beyond PyTorch's checks, ``dampening`` must lie in [0, 1].
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
         _check_sgd(defaults)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
+        super()._check_group(group)
         _check_sgd(group)
 
     def _update(self, p, g, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-        xp = get_array_module(p.array)
+        state = self.state[p] if momentum != 0 else {}
+        buf = state.get("momentum_buffer")
+        if fast.is_enabled():  # the same numbers, in place (fast/optim.py)
+            b = fast_optim.sgd_(p.array, g, None if buf is None else buf.array, lr=lr, momentum=momentum,
+                                dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+            if buf is None and b is not None:
+                state["momentum_buffer"] = Tensor(b)
+            return
+
         w = p.array
-        # ``d`` is the step direction; ``scratch``, the one temporary array, is allocated only when
-        # ``d`` cannot be one of the existing arrays (the gradient, which is never modified, or
-        # the momentum buffer).
-        d, scratch = self._direction(xp, w, g, weight_decay, maximize)
-
+        d = -g if maximize else g
+        if weight_decay != 0:
+            d = d + weight_decay * w
         if momentum != 0:
-            state = self.state[p]
-            buf = state.get("momentum_buffer")
-            if buf is None:  # first step: the buffer is d itself, not dampened
-                buf = state["momentum_buffer"] = Tensor(d.copy())
-                b = buf.array
-            else:  # b = momentum * b + (1 - dampening) * d
-                b = buf.array
-                b *= momentum
-                if dampening == 0:
-                    b += d
-                elif nesterov:  # (an invalid combination, unless set after construction) keep d intact
-                    b += xp.multiply(d, 1 - dampening)
-                else:  # d is not needed after this: it may be scaled in place
-                    if scratch is None:
-                        scratch = xp.multiply(d, 1 - dampening)
-                    else:
-                        scratch *= 1 - dampening
-                    b += scratch
-            if nesterov:  # d = d + momentum * b
-                if scratch is None:
-                    scratch = xp.multiply(b, momentum)
-                    scratch += d
-                else:
-                    scratch += xp.multiply(b, momentum)
-                d = scratch
+            if buf is None:  # the first step starts the buffer at d, undamped
+                b = d.copy()
+                state["momentum_buffer"] = Tensor(b)
             else:
-                d = b
-
-        # w = w - lr * d
-        if d is scratch:
-            scratch *= lr
-        else:
-            scratch = xp.multiply(d, lr, out=scratch)
-        w -= scratch
+                b = momentum * buf.array + (1 - dampening) * d
+                buf.array[...] = b
+            d = d + momentum * b if nesterov else b
+        w[...] = w - lr * d  # in place: the parameter keeps its array
