@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from . import training
+from . import explain, training
 from .specs import MODEL_NAMES, get_spec
 
 
@@ -63,6 +63,7 @@ def build_parser():
     _training_args(p)
 
     sub.add_parser("models", help="list the models and their tutorial settings")
+    explain.add_subparser(sub)  # one training step explained in an HTML page (tinygrad_mnist/explain)
     return parser
 
 
@@ -138,7 +139,7 @@ def cmd_models(a):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+    handler = getattr(args, "handler", None) or {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                "compare": cmd_compare, "models": cmd_models}[args.command]
     try:
         handler(args)
