@@ -57,24 +57,37 @@ class OfflinePage:
 
 
 @contextlib.contextmanager
-def offline_page(path, viewport=(1500, 1000)):
-    """``with offline_page("step.html") as op: op.page...``: Chromium with only this file reachable."""
+def launch():
+    """``with launch() as browser:`` the system Chromium, headless, through Playwright."""
     from playwright.sync_api import sync_playwright
     executable = chromium_path()
     if executable is None:
         raise RuntimeError("no Chromium found: install Debian's chromium package (apt-get install chromium) "
                            "or set CHROMIUM to its path")
-    url = Path(path).resolve().as_uri()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                          service_workers="block")
-            op = OfflinePage(context.new_page(), url)
-            op.open()
-            yield op
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def offline_page(path, viewport=(1500, 1000), browser=None):
+    """``with offline_page("step.html") as op: op.page...``: a fresh browser context where only this
+    file is reachable (in ``browser``, or in a Chromium launched for it)."""
+    if browser is None:
+        with launch() as own, offline_page(path, viewport, own) as op:
+            yield op
+        return
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  service_workers="block")
+    try:
+        op = OfflinePage(context.new_page(), Path(path).resolve().as_uri())
+        op.open()
+        yield op
+    finally:
+        context.close()
 
 
 def screenshot(page_path, png_path, node=None, viewport=(1500, 1100)):

@@ -238,8 +238,13 @@ def _fd_check(name, state, x_np, y_np, grads32, rng):
 
 
 def explain_step(name=None, checkpoint=None, data_dir="data/mnist", batch_size=None, seed=0,
-                 download=False, argv=None, fd=True):
-    """One training step of model ``name`` (or of ``checkpoint``), gathered for the page."""
+                 download=False, argv=None, fd=True, mnist=None):
+    """One training step of model ``name`` (or of ``checkpoint``), gathered for the page.
+
+    ``mnist``: the (x_train, y_train) arrays when the caller has them loaded already; ``argv``: the
+    command's words after ``python -m tinygrad_mnist``, shown on the page; ``fd``: run the
+    finite-difference check (a few float64 forwards per weight checked).
+    """
     engine = training.TinygradEngine("cpu")
     if checkpoint is not None:
         ckpt_name, model = training.load_checkpoint(checkpoint, engine)
@@ -254,7 +259,7 @@ def explain_step(name=None, checkpoint=None, data_dir="data/mnist", batch_size=N
     batch_size = batch_size or spec.batch_size
     if batch_size <= 0:
         raise ValueError(f"--batch-size must be positive, got {batch_size}")
-    x_train, y_train, _, _ = training.load_mnist(data_dir, download=download)
+    x_train, y_train = mnist if mnist is not None else training.load_mnist(data_dir, download=download)[:2]
     indices = first_batch_indices(len(x_train), batch_size, seed)
     x_np = training.preprocess(x_train[indices], spec)
     y_np = y_train[indices].astype(np.int64)
