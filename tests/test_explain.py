@@ -115,6 +115,7 @@ def check_page_data(data, rec):
     assert len(steps) == sum(n["kind"] == "op" for n in nodes)
     # forward values: every op node has one; those that are a module's output equal it
     assert all(n["value"] is not None for n in graph)
+    assert all(n["doc"] and n["code"] for n in graph), [n["name"] for n in graph if not (n["doc"] and n["code"])]
     assert rec["outputs"], "no module output found in the graph"
     for index, (key, out) in rec["outputs"].items():
         value = nodes[index]["value"]

@@ -51,11 +51,15 @@ def accumulated_variable(node):
     return getattr(node, "variable", None)
 
 
+def _dtype_name(item):
+    return str(item.dtype).split(".")[-1]  # "float32" from numpy, "tinygrad_mnist.float32" or "torch.float32"
+
+
 def _nbytes(item):
     array = getattr(item, "array", item)  # a Tensor, or an ndarray
     nbytes = getattr(array, "nbytes", None)
     if nbytes is None:
-        nbytes = int(np.prod(item.shape)) * np.dtype(str(item.dtype)).itemsize
+        nbytes = int(np.prod(item.shape)) * np.dtype(_dtype_name(item)).itemsize
     return int(nbytes)
 
 
@@ -66,7 +70,7 @@ def saved_tensors(node):
     for item in items:
         if item is None or not hasattr(item, "shape"):
             continue
-        out.append({"shape": [int(n) for n in item.shape], "dtype": str(item.dtype).replace("torch.", ""),
+        out.append({"shape": [int(n) for n in item.shape], "dtype": _dtype_name(item),
                     "bytes": _nbytes(item)})
     return out
 

@@ -143,7 +143,7 @@ def layout(nodes, edges):
     for n in nodes:  # BFS order: a parent is placed before its children
         for index, child in sorted(children[n["id"]]):
             if child not in col:
-                col[child] = col[n["id"]] + (1 if index > 0 else 0) * index
+                col[child] = col[n["id"]] + index
     by_row = {}
     for n in nodes:
         by_row.setdefault(depth[n["id"]], []).append(n["id"])
