@@ -175,10 +175,14 @@ def test_big_tensors_are_pictured_from_a_sample_and_summarised_in_full():
     assert "picture" not in summary(rng.standard_normal((8192, 500)))          # a histogram only
 
 
-def test_explain_refuses_a_checkpoint_of_another_model(tmp_path):
-    model = build_model("mlp", seed=0)
+def test_explain_a_checkpoint(tmp_path):
+    model = build_model("mlp", seed=1)
     path = tmp_path / "model.safetensors"
     tg.save(model.state_dict(), path, metadata={"model": "mlp"})
+    data = explain.explain_step(checkpoint=path, data_dir=DATA, batch_size=4, fd=False, mnist=mnist())
+    assert data["model"] == "mlp" and data["checkpoint"] == str(path)
+    for p in data["params"]:  # the step starts from the checkpoint's weights, not seed 0's
+        assert close(p["before"]["norm"], norm(host(model.state_dict()[p["name"]]))), p["name"]
     with pytest.raises(ValueError, match="holds a 'mlp' model"):
         explain.explain_step("lenet", checkpoint=path, data_dir=DATA, mnist=mnist())
 
