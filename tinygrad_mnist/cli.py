@@ -139,8 +139,8 @@ def cmd_models(a):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    handler = getattr(args, "handler", None) or {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-               "compare": cmd_compare, "models": cmd_models}[args.command]
+    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+               "compare": cmd_compare, "models": cmd_models}.get(args.command) or args.handler
     try:
         handler(args)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
