@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from . import training
+from . import explain, training
 from .optim import OPTIMIZERS
 from .specs import MODEL_NAMES, get_spec
 
@@ -66,6 +66,7 @@ def build_parser():
     _training_args(p)
 
     sub.add_parser("models", help="list the models and their tutorial settings")
+    explain.add_subparser(sub)  # one training step explained in an HTML page (tinygrad_mnist/explain)
     return parser
 
 
@@ -142,9 +143,10 @@ def cmd_models(a):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if getattr(args, "download_timeout", None) is not None:  # read by MNIST(download=True)
-        from .datasets import MNIST; MNIST.download_deadline = args.download_timeout
+        from .datasets import MNIST
+        MNIST.download_deadline = args.download_timeout
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-               "compare": cmd_compare, "models": cmd_models}[args.command]
+               "compare": cmd_compare, "models": cmd_models}.get(args.command) or args.handler
     try:
         handler(args)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
