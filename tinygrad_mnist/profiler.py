@@ -27,7 +27,7 @@ class profile:
         autograd.remove_observer(self)
         return False
 
-    def on_forward(self, fn, seconds):
+    def on_forward(self, fn, seconds, outputs):
         row = self.stats[fn._op_name]
         row[0] += 1
         row[1] += seconds

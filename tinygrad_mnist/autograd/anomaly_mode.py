@@ -21,7 +21,8 @@ __all__ = ["set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "Anomal
 
 
 def add_observer(observer):
-    """``observer.on_forward(fn, seconds)`` and ``observer.on_backward(node, seconds, grads, input_grads)``."""
+    """``observer.on_forward(fn, seconds, outputs)`` (``outputs``: the op's result Tensors) and
+    ``observer.on_backward(node, seconds, grads, input_grads)`` (gradient Tensors, or None)."""
     instruments.observers.append(observer)
     instruments.refresh()
 
@@ -105,7 +106,7 @@ def apply_observed(cls, args, kwargs):
         elapsed = time.perf_counter() - start
         shown = node if node is not None else cls.__new__(cls)
         for obs in list(instruments.observers):
-            obs.on_forward(shown, elapsed)
+            obs.on_forward(shown, elapsed, out if isinstance(out, tuple) else (out,))
     # Blame only the op that turned finite inputs into a non-finite output (not every op after it).
     if instruments.anomaly and any(_nonfinite(a) for a in outs) and not any(
             _nonfinite(a.array) for a in args if isinstance(a, Tensor)):
@@ -210,7 +211,7 @@ class trace:
         remove_observer(self)
         return False
 
-    def on_forward(self, fn, seconds):
+    def on_forward(self, fn, seconds, outputs):
         pass
 
     def on_backward(self, node, seconds, grads, input_grads):

@@ -64,8 +64,10 @@ def _nbytes(item):
 
 
 def saved_tensors(node):
-    """What ``node`` saved for backward: ``[{shape, dtype, bytes}]`` (call before backward frees it)."""
-    items = getattr(node, "saved_tensors", None) or ()
+    """What ``node`` saved for backward (and a fast route's own arrays): ``[{shape, dtype, bytes}]``
+    (call before backward frees them)."""
+    from tinygrad_mnist.viz import saved_arrays
+    items = list(saved_arrays(node)) + list(getattr(node, "_arrays", ()))
     out = []
     for item in items:
         if item is None or not hasattr(item, "shape"):
@@ -76,8 +78,10 @@ def saved_tensors(node):
 
 
 def source_of(node):
-    """Where the node's op is implemented: ``(path, first line, source text)`` or None."""
-    cls = type(node)
+    """Where the node's op is implemented: ``(path, first line, source text)`` or None.
+
+    A fast route's node points at its reference op (the one docs/backprop.md derives)."""
+    cls = next((k for k in type(node).__mro__ if k.__name__ == getattr(node, "_op_name", None)), type(node))
     try:
         path = inspect.getsourcefile(cls)
         lines, first = inspect.getsourcelines(cls)
@@ -91,29 +95,29 @@ def source_of(node):
 
 @contextlib.contextmanager
 def capture_outputs():
-    """Record the array each op produced, keyed by the node it produced it with.
+    """Record the array each op produced, keyed by its graph node: ``{node: host ndarray}``.
 
-    Yields a dict ``{node: host ndarray}`` filled while the block runs. The engine makes every op's
-    output through ``Tensor._from_op(array, grad_fn)``, so that is where this listens; no public
-    interface hands out an op's output once the forward has moved on.
+    An observer of the engine (``tg.autograd.add_observer``): every op's ``on_forward`` hands it
+    the op's outputs; the first output that has the node as its ``grad_fn`` is kept.
     """
-    from tinygrad_mnist.tensor import Tensor
-
     captured = {}
-    original = Tensor.__dict__["_from_op"]
-    make = original.__func__
 
-    def _from_op(cls, array, node):
-        t = make(cls, array, node)
-        if node is not None and node not in captured:
-            captured[node] = t.array
-        return t
+    class Outputs:
+        def on_forward(self, fn, seconds, outputs):
+            for out in outputs:
+                node = getattr(out, "grad_fn", None)
+                if node is not None and node not in captured:
+                    captured[node] = out.array
 
-    Tensor._from_op = classmethod(_from_op)
+        def on_backward(self, node, seconds, grads, input_grads):
+            pass
+
+    observer = Outputs()
+    tg.autograd.add_observer(observer)
     try:
         yield captured
     finally:
-        Tensor._from_op = original
+        tg.autograd.remove_observer(observer)
         for node, array in captured.items():
             captured[node] = np.array(to_numpy(array))  # host copies, after the forward
 
@@ -132,10 +136,11 @@ class BackwardRecorder(tg.autograd.trace):
         super().__init__()
         self.records = []
 
-    def on_backward(self, node, seconds, grad, grads):
-        super().on_backward(node, seconds, grad, grads)
-        self.records.append((node, np.array(to_numpy(grad)),
-                             tuple(None if g is None else np.array(to_numpy(g)) for g in grads)))
+    def on_backward(self, node, seconds, grads, input_grads):
+        super().on_backward(node, seconds, grads, input_grads)
+        grad = next(g for g in grads if g is not None)
+        self.records.append((node, np.array(to_numpy(grad.array)),
+                             tuple(None if g is None else np.array(to_numpy(g.array)) for g in input_grads)))
 
 
 def trace_steps(recorder):
