@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 
 from ..backend import get_array_module, is_cupy_array, scatter_add
+from ..tensor import Tensor
 from ..ops.pool import AvgPool2d, MaxPool2d, pool_divisor, to_argmax
 from . import route
 from .elementwise import axes_outer_first
@@ -142,7 +143,7 @@ class _MaxPoolOffsets(MaxPool2d):
     def backward(ctx, g, *_):
         # under create_graph: the reference's backward, from the offsets as flat indices
         (arg,) = ctx.saved_arrays
-        return to_argmax(g, g.new_tensor(flat_indices(arg, ctx.window)), ctx.in_shape)
+        return to_argmax(g, Tensor(flat_indices(arg, ctx.window)), ctx.in_shape)
 
 
 @route(MaxPool2d)

@@ -53,13 +53,16 @@ def _compare(name, ours, ref, rtol, atol):
 
 
 def assert_matches_torch(fn_ours, fn_torch, *inputs, dtype=np.float64, rtol=None, atol=None,
-                         grad=True, device="cpu", seed=0):
+                         grad=True, device="cpu", seed=0, second_order=True):
     """Feed identical inputs to ``fn_ours`` (our tensors) and ``fn_torch`` (torch tensors); compare.
 
     ``inputs`` are NumPy arrays (or numbers). Floating arrays are cast to ``dtype`` and require
     grad in both engines; integer and boolean arrays are passed as constant tensors. Every output
     is compared (shape, dtype, values); then one random upstream gradient per floating output,
     drawn from ``seed``, is backpropagated in both engines and every input gradient is compared.
+    With ``second_order`` (the default) the gradient of the gradient too: the first gradients are
+    computed with ``create_graph=True``, dotted with a second random vector per input, and that
+    scalar is differentiated again (a Hessian-vector product; zero where a gradient is constant).
     Raises AssertionError naming the output or input, its shape, and the worst element.
     Returns our outputs (a list of tensors).
     """
@@ -102,4 +105,44 @@ def assert_matches_torch(fn_ours, fn_torch, *inputs, dtype=np.float64, rtol=None
         ref = t.grad.cpu().numpy() if t.grad is not None else np.zeros(t.shape, np_dtype)
         got = to_numpy(o.grad.array) if o.grad is not None else np.zeros(o.shape, np_dtype)
         _compare(f"gradient of input {k}", got, ref, rtol, atol)
+    if second_order:
+        _compare_second_order(fn_ours, fn_torch, ours_in, torch_in, upstream, rng, np_dtype, device,
+                              torch_device, rtol, atol)
     return ours_out
+
+
+def _compare_second_order(fn_ours, fn_torch, ours_in, torch_in, upstream, rng, np_dtype, device, torch_device,
+                          rtol, atol):
+    """d/dx <grad_x(<f(x), u>), v> in both engines, for random u (the upstream used above) and v."""
+    import torch
+
+    diff = [k for k, t in enumerate(torch_in) if t.requires_grad]
+    if not diff:
+        return
+    fresh_ours = [tg.tensor(o.detach().array, device=device, requires_grad=o.requires_grad) for o in ours_in]
+    fresh_torch = [t.detach().clone().requires_grad_(t.requires_grad) for t in torch_in]
+    outs_ours = [o for o in _as_list(fn_ours(*fresh_ours))]
+    outs_torch = [t for t in _as_list(fn_torch(*fresh_torch))]
+    pairs = [(o, t) for o, t in zip(outs_ours, outs_torch) if t.requires_grad]
+    if not pairs:
+        return
+    ours_x, torch_x = [fresh_ours[k] for k in diff], [fresh_torch[k] for k in diff]
+    g_ours = tg.autograd.grad([o for o, _ in pairs], ours_x, [tg.tensor(u, device=device) for u in upstream],
+                              create_graph=True, allow_unused=True)
+    g_torch = torch.autograd.grad([t for _, t in pairs], torch_x,
+                                  [torch.tensor(u, device=torch_device) for u in upstream],
+                                  create_graph=True, allow_unused=True)
+    vs = [rng.standard_normal(torch_in[k].shape).astype(np_dtype) for k in diff]
+    terms_ours = [(g * tg.tensor(v, device=device)).sum() for g, v in zip(g_ours, vs)
+                  if g is not None and g.requires_grad]
+    terms_torch = [(g * torch.tensor(v, device=torch_device)).sum() for g, v in zip(g_torch, vs)
+                   if g is not None and g.requires_grad]
+    hv_ours = tg.autograd.grad(sum(terms_ours[1:], terms_ours[0]), ours_x, allow_unused=True) \
+        if terms_ours else [None] * len(diff)
+    hv_torch = torch.autograd.grad(sum(terms_torch[1:], terms_torch[0]), torch_x, allow_unused=True) \
+        if terms_torch else [None] * len(diff)
+    for k, got, ref in zip(diff, hv_ours, hv_torch):
+        shape = torch_in[k].shape
+        ref = ref.detach().cpu().numpy(force=True) if ref is not None else np.zeros(shape, np_dtype)
+        got = to_numpy(got.array) if got is not None else np.zeros(tuple(shape), np_dtype)
+        _compare(f"second derivative (Hessian-vector product) of input {k}", got, ref, rtol, atol)
