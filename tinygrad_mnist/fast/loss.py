@@ -1,4 +1,4 @@
-"""Cross-entropy, fast route: the backward ``(softmax - onehot) * w_t * upstream`` on arrays, from
+"""Cross-entropy, fast route: the backward (NLL's, then log-softmax's: the reference's formula) on arrays, from
 the log-probabilities the forward computed (kept, so softmax is one ``exp``, not recomputed from
 the logits through Tensor ops as the reference's differentiable backward does)."""
 from __future__ import annotations
@@ -29,7 +29,6 @@ class CrossEntropyArrays(CrossEntropy):
         scale = g / ctx.denominator if ctx.reduction == "mean" else g
         with _quiet(xp):
             scale = xp.where(w_t == 0, 0, w_t * scale)
-        grad = xp.exp(log_probs)                                     # softmax, classes last
-        grad -= _class_last(onehot)
-        grad *= scale[..., None]
+        g_logp = xp.where(_class_last(onehot), -scale[..., None], 0)   # NLL's gradient, classes last
+        grad = g_logp - xp.exp(log_probs) * g_logp.sum(axis=-1, keepdims=True)   # log_softmax's
         return (grad if grad.ndim == 2 else xp.moveaxis(grad, -1, 1)), None

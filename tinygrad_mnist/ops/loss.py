@@ -60,7 +60,9 @@ def loss_scale(ctx, g, w_t):
 
 
 class CrossEntropy(Op):
-    """loss_i = -w_t[i] * log_softmax(x_i)[t_i];  d loss_i / d x_i = w_t[i] (softmax(x_i) - onehot(t_i))."""
+    """loss_i = -w_t[i] * log_softmax(x_i)[t_i];  d loss_i / d x_i = w_t[i] (softmax(x_i) - onehot(t_i)),
+    computed as PyTorch does, through NLL's gradient and then log-softmax's (the same NaN where an
+    infinite upstream meets it)."""
 
     @staticmethod
     def forward(ctx, x, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -69,7 +71,9 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, g):
         x, onehot, w_t = ctx.saved_tensors
-        return (x.softmax(1) - onehot.to(x.dtype)) * loss_scale(ctx, g, w_t).unsqueeze(1), None
+        # through NLL: -scale at the target, 0 elsewhere; then through log_softmax: g - softmax * sum(g)
+        g_logp = (-loss_scale(ctx, g, w_t)).unsqueeze(1).expand(x.shape).masked_fill(~onehot, 0)
+        return g_logp - x.softmax(1) * g_logp.sum(1, keepdim=True), None
 
 
 def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
