@@ -204,6 +204,10 @@ class _Pool2d(Module):
         if p[0] > k[0] // 2 or p[1] > k[1] // 2:
             raise RuntimeError(f"{name}: argument 'padding' must be at most half of kernel_size, "
                                f"got padding={padding!r} with kernel_size={kernel_size!r}")
+        # ints and pairs are kept as given (as PyTorch shows them); a one-element list becomes a pair
+        return tuple(_pair(v[0]) if isinstance(v, (tuple, list)) and len(v) == 1 else v
+                     for v in (kernel_size, stride, padding, dilation))
+
     def _check_input(self, input):
         shape = tuple(input.shape)
         if input.ndim not in (3, 4):
@@ -223,7 +227,7 @@ class MaxPool2d(_Pool2d):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self._check_arguments(kernel_size, stride, padding, dilation)
+        kernel_size, stride, padding, dilation = self._check_arguments(kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -247,7 +251,7 @@ class AvgPool2d(_Pool2d):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        self._check_arguments(kernel_size, stride, padding)
+        kernel_size, stride, padding, _ = self._check_arguments(kernel_size, stride, padding)
         if divisor_override is not None and (isinstance(divisor_override, bool) or
                                              not isinstance(divisor_override, numbers.Integral)
                                              or divisor_override == 0):
