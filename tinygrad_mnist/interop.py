@@ -13,26 +13,23 @@ Both copies check every key and every shape before they change anything (PyTorch
 names are PyTorch's (``fc1.weight``, ``conv1.bias``), so the same architecture built in both
 engines exchanges weights directly. Values are copied, never shared between the two engines.
 
-Checkpoints: :func:`save` and :func:`load` read and write the safetensors format (a JSON header
-followed by raw little-endian tensor data): loading a checkpoint cannot run code, unlike Python
-object serialisation. A file written here loads with ``safetensors.torch.load_file`` into the
-same PyTorch architecture, and a file PyTorch writes with ``safetensors.torch.save_file`` loads
-here. :func:`save` is atomic: it writes a temporary file in the target's directory, syncs it to
-disk and renames it over the target, so a crash or an error leaves either the old file or the
-new one, never half of one.
+Checkpoints: :func:`save`, :func:`load` and :func:`load_metadata` live in
+:mod:`tinygrad_mnist.checkpoint` and are re-exported here (safetensors files, never pickle:
+loading one runs no code). A file written there loads with ``safetensors.torch.load_file`` into
+the same PyTorch architecture, and a file PyTorch writes with ``safetensors.torch.save_file``
+loads there. A PyTorch ``.pt`` file is converted once with ``python -m tinygrad_mnist convert``
+(:mod:`tinygrad_mnist.convert`).
 """
 from __future__ import annotations
 
-import errno
-import os
-import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy as np
 
 from . import dtypes
-from .backend import Device, get_array_module, to_device, to_numpy
+from .backend import get_array_module
+from .checkpoint import load, load_metadata, save
 from .tensor import Tensor, _is_ndarray
 
 __all__ = ["save", "load", "load_metadata", "to_torch_state_dict", "from_torch_state_dict",
@@ -48,16 +45,6 @@ def _import_torch():
         raise ImportError("this function exchanges weights with PyTorch, which is not installed: "
                           "pip install torch") from exc
     return torch
-
-
-def _import_safetensors():
-    try:
-        import safetensors
-        import safetensors.numpy
-    except ImportError as exc:
-        raise ImportError("checkpoints are safetensors files, and the safetensors package is not "
-                          "installed: pip install safetensors") from exc
-    return safetensors
 
 
 def _state_dict_of(obj, what):
@@ -178,137 +165,3 @@ def copy_to_torch(module, torch_module, strict=True):
             type(torch_module).__name__, "\n\t".join(errors)))
     with torch.no_grad():
         return torch_module.load_state_dict(state, strict=strict)
-
-
-# ---------------------------------------------------------------------- safetensors checkpoints
-def _host_arrays(state_dict):
-    """Check a state_dict for saving and return OrderedDict name -> contiguous NumPy array."""
-    if not isinstance(state_dict, Mapping):
-        hint = "; pass module.state_dict()" if callable(getattr(state_dict, "state_dict", None)) else ""
-        raise TypeError(f"save: expected a state_dict (a mapping name -> Tensor), got "
-                        f"{type(state_dict).__name__}{hint}")
-    arrays = OrderedDict()
-    for name, value in state_dict.items():
-        if not isinstance(name, str):
-            raise TypeError(f"save: state_dict keys must be strings, got {name!r} ({type(name).__name__})")
-        array = _array_of(name, value, "save")
-        arrays[name] = np.asarray(to_numpy(array), order="C")  # safetensors reads the raw buffer
-    return arrays
-
-
-def _check_metadata(metadata):
-    if metadata is None:
-        return None
-    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
-                                                    for k, v in metadata.items()):
-        raise TypeError(f"save: metadata must be a dict of str -> str, got {metadata!r}")
-    return dict(metadata)
-
-
-def _fsync_path(path, directory=False):
-    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def save(state_dict, path, metadata=None):
-    """Write ``state_dict`` (name -> Tensor, e.g. ``model.state_dict()``) to ``path`` as safetensors.
-
-    ``metadata`` is an optional dict of str -> str stored in the file's header. Tensors on the GPU
-    are copied to the host. The write is atomic: a temporary file beside ``path`` is written and
-    synced to disk, then renamed over ``path``; on any error it is removed, and ``path`` is left
-    as it was (absent, or the previous file).
-    """
-    safetensors = _import_safetensors()
-    arrays = _host_arrays(state_dict)
-    metadata = _check_metadata(metadata)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, "save: the directory to save in does not exist", directory)
-    # A hidden temporary name in the same directory (so the rename is atomic), created exclusively
-    # with the permissions a new file would get (umask applied).
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise type(exc)(exc.errno, f"save: cannot create a file in {directory} ({exc.strerror})", path) from exc
-    try:
-        try:
-            mode = os.fstat(fd).st_mode & 0o777
-        finally:
-            os.close(fd)
-        safetensors.numpy.save_file(arrays, tmp, metadata=metadata)
-        os.chmod(tmp, mode)  # safetensors makes its files private (0600); give the usual permissions
-        _fsync_path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable (not possible everywhere: best effort)
-        _fsync_path(directory, directory=True)
-    except OSError:
-        pass
-
-
-def _open_checked(path, what):
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(errno.ENOENT, f"{what}: no such checkpoint file", path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(errno.EISDIR, f"{what}: expected a safetensors file, found a directory", path)
-    return path
-
-
-def _invalid(path, exc):
-    return ValueError(f"{path}: not a valid safetensors file ({exc})")
-
-
-def load(path, device="cpu"):
-    """Read a safetensors file into an OrderedDict name -> Tensor (copies, on ``device``).
-
-    Pass the result to ``model.load_state_dict``. A missing file raises FileNotFoundError; a file
-    that is not safetensors (truncated, or anything else) raises ValueError naming it; a tensor of
-    a dtype the engine lacks (float16, bfloat16, ...) raises TypeError naming it. Keys come in
-    the order the safetensors library lists them (sorted by name).
-    """
-    safetensors = _import_safetensors()
-    device = Device(device)
-    path = _open_checked(path, "load")
-    arrays = OrderedDict()
-    try:
-        with safetensors.safe_open(path, framework="np") as f:
-            for name in f.keys():
-                try:
-                    arrays[name] = f.get_tensor(name)
-                except TypeError as exc:  # a dtype NumPy lacks (bfloat16, float8)
-                    raise TypeError(f"{path}: tensor {name!r} has a dtype tinygrad_mnist does not support "
-                                    f"({exc}); supported: {_SUPPORTED}") from None
-    except safetensors.SafetensorError as exc:
-        raise _invalid(path, exc) from exc
-    out = OrderedDict()
-    for name, array in arrays.items():
-        try:
-            dtypes.from_numpy_dtype(array.dtype)
-        except TypeError:
-            raise TypeError(f"{path}: tensor {name!r} has dtype {array.dtype}, which tinygrad_mnist does not "
-                            f"support ({_SUPPORTED})") from None
-        # A private, writable copy: the file's buffer is released, and optimizers update in place.
-        out[name] = Tensor(to_device(np.array(array, copy=True, order="C"), device))
-    return out
-
-
-def load_metadata(path):
-    """The str -> str metadata stored in a safetensors file's header ({} when there is none)."""
-    safetensors = _import_safetensors()
-    path = _open_checked(path, "load_metadata")
-    try:
-        with safetensors.safe_open(path, framework="np") as f:
-            return dict(f.metadata() or {})
-    except safetensors.SafetensorError as exc:
-        raise _invalid(path, exc) from exc

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._files import atomic_directory, atomic_write
 from .optim import canonical_name
 from .specs import MODEL_NAMES, get_spec
 
@@ -32,8 +33,7 @@ def load_mnist(data_dir, download=False, limit_train=None):
     test = MNIST(data_dir, train=False, download=download)
     x_train, y_train = train.data.numpy(), train.targets.numpy()
     if limit_train is not None:
-        if limit_train <= 0:
-            raise ValueError(f"--limit-train must be positive, got {limit_train}")
+        _check_int("--limit-train", limit_train, 1)
         x_train, y_train = x_train[:limit_train], y_train[:limit_train]
     return x_train, y_train, test.data.numpy(), test.targets.numpy()
 
@@ -190,16 +190,28 @@ def make_engine(name, device="cpu", threads=None):
 
 
 # ------------------------------------------------------------------------------------------ loop
-def train_epoch(engine, model, opt, batches, bar=None, log_every=50):
+class NonFiniteLoss(RuntimeError):
+    """The training loss stopped being finite; ``step`` is the 1-based batch of the epoch where."""
+
+    def __init__(self, step, value):
+        super().__init__(f"the training loss became {value} at batch {step}")
+        self.step, self.value = step, value
+
+
+def train_epoch(engine, model, opt, batches, bar=None, log_every=50, step_losses=None):
     """One pass over ``batches``; returns (mean loss, accuracy) over the samples seen.
 
     Loss and the count of correct predictions accumulate on the device and are read back only
-    every ``log_every`` steps (for the progress bar) and at the end: no per-step host sync.
+    every ``log_every`` steps (for the progress bar, and to check that the loss is still finite)
+    and at the end: no per-step host sync. A loss that is nan or infinite raises
+    :class:`NonFiniteLoss` naming the first batch where it was. ``step_losses``, a list, receives
+    each batch's loss (as floats, read back once at the end).
     """
     lib, F = engine.lib, engine.F
     model.train()
     loss_sum = correct = None
     seen = 0
+    losses = []
     for step, (xb, yb) in enumerate(batches):
         out = model(xb)
         loss = F.cross_entropy(out, yb)
@@ -207,18 +219,39 @@ def train_epoch(engine, model, opt, batches, bar=None, log_every=50):
         loss.backward()
         opt.step()
         with lib.no_grad():
-            batch_loss = loss.detach() * len(yb)
+            losses.append(loss.detach())
+            batch_loss = losses[-1] * len(yb)
             batch_correct = (out.argmax(1) == yb).sum()
             loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
             correct = batch_correct if correct is None else correct + batch_correct
         seen += len(yb)
         if bar is not None:
             bar.update(1)
-            if step % log_every == 0:
-                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}")
+        if step % log_every == 0:
+            mean = loss_sum.item() / seen
+            _check_finite(mean, losses)
+            if bar is not None:
+                bar.set_postfix(loss=f"{mean:.4f}")
     if seen == 0:
         return math.nan, math.nan
-    return loss_sum.item() / seen, correct.item() / seen
+    mean = loss_sum.item() / seen
+    _check_finite(mean, losses)
+    if step_losses is not None:
+        step_losses.extend(_host_floats(engine, losses))
+    return mean, correct.item() / seen
+
+
+def _check_finite(mean, losses):
+    """Raise NonFiniteLoss at the first non-finite batch loss if the running sum is not finite."""
+    if math.isfinite(mean):
+        return
+    values = [float(_to_numpy(t)) for t in losses]  # only on failure: a sync per step is fine here
+    first = next((i for i, v in enumerate(values) if not math.isfinite(v)), len(values) - 1)
+    raise NonFiniteLoss(first + 1, values[first])
+
+
+def _host_floats(engine, tensors):
+    return [float(v) for v in _to_numpy(engine.lib.stack(tensors))] if tensors else []
 
 
 def evaluate(engine, model, x, y, batch_size=1000):
@@ -242,6 +275,13 @@ def _to_numpy(t):
         return t.detach().cpu().numpy()  # torch
     from .backend import to_numpy
     return to_numpy(t.array)
+
+
+def _check_int(flag, value, minimum, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or \
+            (maximum is not None and value > maximum):
+        bound = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+        raise ValueError(f"{flag} must be {bound}, got {value!r}")
 
 
 @dataclass
@@ -271,20 +311,59 @@ class TrainConfig:
         self.optimizer = self.optimizer or spec.optimizer
         self.lr = spec.lr if self.lr is None else self.lr
         self.out = self.out or os.path.join("runs", f"{self.model}-{self.engine}")
-        if self.epochs < 0 or self.batch_size <= 0:
-            raise ValueError(f"epochs must be >= 0 and batch size > 0, got {self.epochs} and {self.batch_size}")
+        _check_int("--epochs", self.epochs, 0)
+        _check_int("--batch-size", self.batch_size, 1)
+        _check_int("--seed", self.seed, 0, 2 ** 64 - 1)
+        if self.limit_train is not None:
+            _check_int("--limit-train", self.limit_train, 1)
+        if self.threads is not None:
+            _check_int("--threads", self.threads, 1)
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) \
+                or self.lr < 0:
+            raise ValueError(f"--lr must be a finite number >= 0, got {self.lr!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}: choose one of {', '.join(ENGINES)}")
         self.resolved = {"input_kind": spec.input_kind, "scale": spec.scale, "seed_file": spec.seed_file,
                          "optimizer_kwargs": {**dict(spec.optimizer_kwargs), "lr": self.lr}
                          if self.optimizer.lower() == spec.optimizer.lower() else {"lr": self.lr}}
         return self
 
 
+RUN_FILES = ("config.json", "metrics.jsonl", "model.safetensors", "loss.png", "predictions.png")
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (the loss stopped being finite); nothing of it was written."""
+
+
+def check_out_folder(out):
+    """Refuse an ``--out`` that is a file, or a folder holding anything but an earlier run's files.
+
+    An earlier run's folder may be replaced: :func:`train` does so only once the new run is complete.
+    """
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"--out {out} is a file, not a folder")
+    if os.path.isdir(out):
+        foreign = sorted(set(os.listdir(out)) - set(RUN_FILES))
+        if foreign:
+            shown = ", ".join(foreign[:4]) + (", ..." if len(foreign) > 4 else "")
+            raise FileExistsError(f"--out {out} holds files that are not a training run's ({shown}); name a new "
+                                  f"or empty folder, or the folder of an earlier run (replaced when the new "
+                                  f"run completes)")
+    return True
+
+
 def train(config, log=print, progress=True):
     """Train as ``config`` says; write config.json, metrics.jsonl, model.safetensors and plots.
 
-    Returns the list of per-epoch metric dicts.
+    The run is built in a hidden folder beside ``config.out`` and renamed to it at the end, so
+    ``config.out`` holds one complete run: the earlier one (an earlier run's folder is replaced
+    only when the new run completes; Ctrl-C, an error or kill -9 leave it as it was) or the new
+    one. A loss that stops being finite stops the run with :class:`TrainingError` naming the
+    step, and no model is saved. Returns the list of per-epoch metric dicts.
     """
     config.resolve()
+    check_out_folder(config.out)
     spec = get_spec(config.model)
     engine = make_engine(config.engine, config.device, config.threads)
     x_train, y_train, x_test, y_test = load_mnist(config.data_dir, config.download, config.limit_train)
@@ -294,38 +373,46 @@ def train(config, log=print, progress=True):
     opt = engine.optimizer(spec, model.parameters(), config.lr, config.optimizer)
     loader = engine.loader(xt, yt, config.batch_size, shuffle=True, seed=config.seed)
 
-    os.makedirs(config.out, exist_ok=True)
-    _write_json(os.path.join(config.out, "config.json"), asdict(config))
-    metrics_path = os.path.join(config.out, "metrics.jsonl")
-    open(metrics_path, "w").close()
-    log(f"{config.engine} | {config.model} ({spec.factory}, {spec.seed_file}) on {config.device}: "
-        f"{len(y_train)} train / {len(y_test)} test, batch {config.batch_size}, "
-        f"{config.optimizer} lr {config.lr}, {config.epochs} epochs")
-    history = []
-    for epoch in range(1, config.epochs + 1):
-        bar = _progress_bar(len(loader), f"epoch {epoch}/{config.epochs}") if progress else None
-        start = time.perf_counter()
-        train_loss, train_acc = train_epoch(engine, model, opt, loader, bar)
-        engine.synchronize()
-        seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
-        test_loss, test_acc, _ = evaluate(engine, model, xv, yv)
-        row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
-               "test_acc": test_acc, "seconds": seconds}
-        history.append(row)
-        with open(metrics_path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        log(f"epoch {epoch:>3}  train loss {train_loss:.4f}  acc {train_acc:.2%}  |  "
-            f"test loss {test_loss:.4f}  acc {test_acc:.2%}  |  {seconds:.1f}s")
+    with atomic_directory(config.out, replace=check_out_folder) as folder:
+        _write_json(os.path.join(folder, "config.json"), asdict(config))
+        metrics_path = os.path.join(folder, "metrics.jsonl")
+        open(metrics_path, "w").close()
+        log(f"{config.engine} | {config.model} ({spec.factory}, {spec.seed_file}) on {config.device}: "
+            f"{len(y_train)} train / {len(y_test)} test, batch {config.batch_size}, "
+            f"{config.optimizer} lr {config.lr}, {config.epochs} epochs")
+        history, step_losses = [], []
+        for epoch in range(1, config.epochs + 1):
+            bar = _progress_bar(len(loader), f"epoch {epoch}/{config.epochs}") if progress else None
+            start = time.perf_counter()
+            try:
+                train_loss, train_acc = train_epoch(engine, model, opt, loader, bar, step_losses=step_losses)
+            except NonFiniteLoss as exc:
+                raise TrainingError(
+                    f"the training loss became {exc.value} at step {len(step_losses) + exc.step} (epoch {epoch}, "
+                    f"batch {exc.step} of {len(loader)}) with {config.optimizer} lr {config.lr}; the run "
+                    f"stopped and saved nothing ({config.out} is as it was). A smaller --lr usually helps.") from None
+            finally:
+                if bar is not None:
+                    bar.close()
+            engine.synchronize()
+            seconds = time.perf_counter() - start
+            test_loss, test_acc, _ = evaluate(engine, model, xv, yv)
+            row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
+                   "test_acc": test_acc, "seconds": seconds}
+            history.append(row)
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            log(f"epoch {epoch:>3}  train loss {train_loss:.4f}  acc {train_acc:.2%}  |  "
+                f"test loss {test_loss:.4f}  acc {test_acc:.2%}  |  {seconds:.1f}s")
 
-    save_checkpoint(engine, model, config, os.path.join(config.out, "model.safetensors"))
-    _, _, predictions = evaluate(engine, model, xv, yv)
-    plot_losses(history, os.path.join(config.out, "loss.png"), title=f"{config.model} ({config.engine})")
-    plot_predictions(x_test[:9], predictions[:9], y_test[:9], os.path.join(config.out, "predictions.png"))
+        save_checkpoint(engine, model, config, os.path.join(folder, "model.safetensors"))
+        _, _, predictions = evaluate(engine, model, xv, yv)
+        plot_losses(history, os.path.join(folder, "loss.png"), title=f"{config.model} ({config.engine})",
+                    step_losses=step_losses, steps_per_epoch=len(loader))
+        plot_predictions(x_test[:9], predictions[:9], y_test[:9], os.path.join(folder, "predictions.png"))
     if history:
         log(f"test accuracy {history[-1]['test_acc']:.2%}")
-    log(f"wrote {config.out}/: config.json metrics.jsonl model.safetensors loss.png predictions.png")
+    log(f"wrote {config.out}/: {' '.join(RUN_FILES)}")
     return history
 
 
@@ -335,10 +422,8 @@ def _progress_bar(total, desc):
 
 
 def _write_json(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_write(path, "w") as f:
         json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------------------ checkpoints
@@ -366,22 +451,59 @@ def load_checkpoint(path, engine):
 
 
 # ---------------------------------------------------------------------------------------- plots
-def plot_losses(history, path, title=""):
+def running_mean(values, window):
+    """The mean of each value and the up to ``window - 1`` values before it."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    counts = np.minimum(np.arange(1, values.size + 1), window)
+    return (sums[1:] - sums[np.arange(1, values.size + 1) - counts]) / counts
+
+
+def plot_losses(history, path, title="", step_losses=None, steps_per_epoch=None):
+    """Write :func:`loss_figure` to ``path`` (atomically)."""
+    import matplotlib.pyplot as plt
+    fig = loss_figure(history, title, step_losses, steps_per_epoch)
+    _save_figure(fig, path)
+    plt.close(fig)
+
+
+def loss_figure(history, title="", step_losses=None, steps_per_epoch=None):
+    """Training loss per step (a running mean over about a twentieth of an epoch, raw steps faint
+    behind it) and test loss per epoch, on one axis whose ticks are whole epochs: a curve even for
+    a one-epoch run. Without step losses, the per-epoch training loss of ``history``."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(6, 4))
-    epochs = [r["epoch"] for r in history]
-    ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
+    if step_losses and steps_per_epoch:
+        x = np.arange(1, len(step_losses) + 1) / steps_per_epoch  # in epochs: step n ends at n / steps
+        ax.plot(x, step_losses, color="tab:blue", alpha=0.2, linewidth=0.8)
+        window = max(1, steps_per_epoch // 20)
+        ax.plot(x, running_mean(step_losses, window), color="tab:blue",
+                label=f"train (mean of {window} steps)" if window > 1 else "train")
+    elif history:
+        ax.plot([r["epoch"] for r in history], [r["train_loss"] for r in history], "o-", label="train")
+    if history:
+        ax.plot([r["epoch"] for r in history], [r["test_loss"] for r in history], "s-", color="tab:orange",
+                label="test (end of epoch)")
+    epochs = max([r["epoch"] for r in history] or [1])
+    ax.set_xlim(0, epochs)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy loss")
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
+
+
+def _save_figure(fig, path):
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format=os.path.splitext(path)[1].lstrip(".") or "png", dpi=100)
 
 
 def plot_predictions(images, predictions, labels, path):
@@ -397,7 +519,7 @@ def plot_predictions(images, predictions, labels, path):
     for ax in list(axes.flat)[len(images):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save_figure(fig, path)
     plt.close(fig)
 
 

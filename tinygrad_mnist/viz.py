@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 
 import numpy as np
 
+from ._files import atomic_write
 from .autograd import AccumulateGrad
 from .backend import to_numpy
 
@@ -135,21 +135,10 @@ def render(tensor, path, params=None):
             "apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or "
             "conda install graphviz. tinygrad_mnist.viz.to_dot(tensor) gives the DOT text without it.")
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "svg"
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix="." + fmt)
-    os.close(fd)
-    try:
-        proc = subprocess.run([dot, f"-T{fmt}", "-o", tmp], input=to_dot(tensor, params).encode(),
-                              capture_output=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"render: Graphviz 'dot -T{fmt}' failed (exit {proc.returncode}) for {path}: "
-                               f"{proc.stderr.decode(errors='replace').strip()}")
-        umask = os.umask(0)  # mkstemp makes the file private (0600); give it the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    proc = subprocess.run([dot, f"-T{fmt}"], input=to_dot(tensor, params).encode(), capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"render: Graphviz 'dot -T{fmt}' failed (exit {proc.returncode}) for {path}: "
+                           f"{proc.stderr.decode(errors='replace').strip()}")
+    with atomic_write(path, "wb") as f:
+        f.write(proc.stdout)
     return path

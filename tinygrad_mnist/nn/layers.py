@@ -8,10 +8,18 @@ error ("Conv2d(3, 8, kernel_size=(5, 5)): expected input with 3 channels, got in
 ``reset_parameters`` follows PyTorch's defaults exactly: weight ~ kaiming_uniform_(a=sqrt(5)),
 i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn
 from the engine's generator (``tinygrad_mnist.manual_seed``).
+
+Constructors check their size arguments, naming the layer, the argument and the value: a
+float, bool or string where an int belongs raises TypeError (``Conv2d(1, 8, kernel_size=2.5)``),
+and an int out of range raises RuntimeError, as PyTorch's own errors for these cases do
+(``kernel_size=0``, ``stride=-1``, padding above half the pooling window). PyTorch finds some of
+these only in ``forward`` (kernel 0, stride 0) or never (``Conv2d(1, 0, 3)``, ``Linear(0, 3)``,
+``Dropout(nan)``); here a layer with zero features or channels is refused too: it computes nothing.
 """
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import creation, dtypes
 from . import functional as F
@@ -24,6 +32,28 @@ __all__ = ["Linear", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Dro
 
 def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _int(layer, name, value, minimum):
+    """``value`` checked to be an int (not a bool) >= ``minimum``; errors name ``layer`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: argument '{name}' must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        what = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
+        raise RuntimeError(f"{layer}: argument '{name}' must be {what}, got {value}")
+    return int(value)
+
+
+def _ints(layer, name, value, minimum):
+    """An int or a pair of ints (or one int in a sequence, as PyTorch allows), each checked as
+    :func:`_int` does; returns the pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise TypeError(f"{layer}: argument '{name}' must be an int or a pair of ints, got {value!r}")
+        return tuple(_int(layer, f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
+    return (_int(layer, name, value, minimum),) * 2
 
 
 def _empty(shape, device, dtype):
@@ -42,8 +72,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = _int("Linear", "in_features", in_features, 1)
+        self.out_features = _int("Linear", "out_features", out_features, 1)
         self.weight = Parameter(_empty((out_features, in_features), device, dtype))
         if bias:
             self.bias = Parameter(_empty((out_features,), device, dtype))
@@ -77,8 +107,10 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+        in_channels = _int("Conv2d", "in_channels", in_channels, 1)
+        out_channels = _int("Conv2d", "out_channels", out_channels, 1)
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups <= 0:
+            raise ValueError(f"groups must be a positive integer, got {groups!r}")
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
@@ -87,15 +119,16 @@ class Conv2d(Module):
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
-            if padding == "same" and _pair(stride) != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise ValueError(f"Conv2d: argument 'padding': invalid padding string {padding!r}, should be one of "
+                                 f"['valid', 'same']")
+        self.kernel_size = _ints("Conv2d", "kernel_size", kernel_size, 1)
+        self.stride = _ints("Conv2d", "stride", stride, 1)
+        self.padding = padding if isinstance(padding, str) else _ints("Conv2d", "padding", padding, 0)
+        self.dilation = _ints("Conv2d", "dilation", dilation, 1)
+        if padding == "same" and self.stride != (1, 1):
+            raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
         self.transposed = False
         self.output_padding = (0, 0)
         self.groups = groups
@@ -161,6 +194,20 @@ class Conv2d(Module):
 
 # ---------------------------------------------------------------------- pooling
 class _Pool2d(Module):
+    def _check_arguments(self, kernel_size, stride, padding, dilation=1):
+        name = type(self).__name__
+        k = _ints(name, "kernel_size", kernel_size, 1)
+        if stride is not None:
+            _ints(name, "stride", stride, 1)
+        p = _ints(name, "padding", padding, 0)
+        _ints(name, "dilation", dilation, 1)
+        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+            raise RuntimeError(f"{name}: argument 'padding' must be at most half of kernel_size, "
+                               f"got padding={padding!r} with kernel_size={kernel_size!r}")
+        # ints and pairs are kept as given (as PyTorch shows them); a one-element list becomes a pair
+        return tuple(_pair(v[0]) if isinstance(v, (tuple, list)) and len(v) == 1 else v
+                     for v in (kernel_size, stride, padding, dilation))
+
     def _check_input(self, input):
         shape = tuple(input.shape)
         if input.ndim not in (3, 4):
@@ -180,6 +227,7 @@ class MaxPool2d(_Pool2d):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
+        kernel_size, stride, padding, dilation = self._check_arguments(kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -203,6 +251,12 @@ class AvgPool2d(_Pool2d):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
+        kernel_size, stride, padding, _ = self._check_arguments(kernel_size, stride, padding)
+        if divisor_override is not None and (isinstance(divisor_override, bool) or
+                                             not isinstance(divisor_override, numbers.Integral)
+                                             or divisor_override == 0):
+            raise (TypeError if not isinstance(divisor_override, numbers.Integral) else RuntimeError)(
+                f"AvgPool2d: argument 'divisor_override' must be a non-zero int or None, got {divisor_override!r}")
         self.kernel_size = kernel_size
         self.stride = stride if (stride is not None) else kernel_size
         self.padding = padding
@@ -239,6 +293,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
+        _int("Flatten", "start_dim", start_dim, -2 ** 63)
+        _int("Flatten", "end_dim", end_dim, -2 ** 63)
         self.start_dim = start_dim
         self.end_dim = end_dim
 
@@ -255,7 +311,9 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: argument 'p' must be a number, got {p!r} ({type(p).__name__})")
+        if not 0.0 <= p <= 1.0:  # also refuses nan, which PyTorch accepts
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = p
         self.inplace = inplace

@@ -506,9 +506,13 @@ def _value_array(value):
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # a torch tensor
         return value.detach().cpu().numpy()
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    if value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(shown)  # np.asarray would make a 0-d array of it, reported as a shape mismatch
     array = np.asarray(value)  # host: Python data or a NumPy array given by the user
-    if array.dtype == object:
-        raise TypeError("not numeric")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"dtype {array.dtype}, not a number type" if isinstance(value, np.ndarray) else
+                        f"{shown}: not numeric")
     return array
 
 
