@@ -86,14 +86,15 @@ class Std(Op):
         xp = get_array_module(a)
         out = Var.forward(ctx, a, axes, True, correction)
         with _quiet(xp):
-            out = xp.sqrt(out)
-        ctx.save_for_backward(a, out)
-        return _reduced_out(out, axes, keepdim)
+            out = _reduced_out(xp.sqrt(out), axes, keepdim)
+        ctx.save_for_backward(a, out)  # the output itself: a reshaped copy would be a constant
+        return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        g = g.reshape(out.shape)
+        shape = keepdim_shape(a.shape, ctx.axes)
+        g, out = g.reshape(shape), out.reshape(shape)
         return var_backward((g / (2 * out)).masked_fill(out == 0, 0), a, ctx.axes, ctx.dof)  # d sqrt(v) = dv / 2 sqrt(v)
 
 
