@@ -63,6 +63,8 @@ class Var(Op):
         ctx.dof = n - correction
         with _quiet(xp):
             centred = a - a.mean(axis=axes, keepdims=True)
+            centred = centred - centred.mean(axis=axes, keepdims=True)  # the mean's rounding error out:
+            # a constant slice then has exactly zero spread, so std's gradient there is 0, as torch's
             out = (centred * centred).sum(axis=axes, keepdims=True) / max(ctx.dof, 0)
         return _reduced_out(out, axes, keepdim)
 
