@@ -179,7 +179,7 @@ def main(argv=None):
 
     params = list(net.parameters())
     print(len(params))       # 10: 10 sets of trainable parameters
-    print(params[0].size())  # (6, 1, 5, 5): conv1's weight
+    print(params[0].size())  # tinygrad_mnist.Size([6, 1, 5, 5]): conv1's weight
     for name, p in net.named_parameters():  # (ours) every parameter's size
         print(f"  {name:<12} {tuple(p.size())}")
 

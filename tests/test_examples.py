@@ -111,7 +111,7 @@ def test_002_lenet_walkthrough(runs):
     stdout, m, _ = runs("002")
     # print(net), the parameters, the loss graph and conv1.bias.grad before/after backward
     assert "(conv1): Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))" in stdout
-    assert "\n10\n(6, 1, 5, 5)\n" in stdout
+    assert "\n10\ntinygrad_mnist.Size([6, 1, 5, 5])\n" in stdout
     assert "<MSELossBackward object at" in stdout and "<LinearBackward object at" in stdout
     assert "conv1.bias.grad before backward\nNone\n" in stdout
     after = stdout.split("conv1.bias.grad after backward\n", 1)[1].splitlines()[0]

@@ -14,31 +14,42 @@ import numpy as np
 __all__ = [
     "device", "Device", "get_array_module", "is_cupy_array", "to_device", "to_numpy", "device_of",
     "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
-    "manual_seed", "numpy_rng",
+    "manual_seed", "initial_seed", "seed", "numpy_rng", "erf", "scatter_multiply",
 ]
 
 
 class Device:
-    """A device: ``Device("cpu")`` or ``Device("cuda")`` (``"cuda:0"`` is accepted: one GPU only).
+    """A device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:0")`` or ``Device("cuda", 0)``
+    (one GPU only: every index means that GPU), as ``torch.device``.
 
     Compares equal to another Device of the same type and to its string (``t.device == "cpu"``).
     """
 
     __slots__ = ("type", "index")
 
-    def __init__(self, spec="cpu"):
+    def __init__(self, spec="cpu", index=None):
         if isinstance(spec, Device):
+            if index is not None:
+                raise TypeError("device(): an index goes with a device type string, not with a device")
             self.type, self.index = spec.type, spec.index
             return
+        if isinstance(spec, int) and not isinstance(spec, bool) and index is None:
+            spec = f"cuda:{spec}"  # torch.device(0) is the first GPU
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string or a Device, got {type(spec).__name__}")
-        kind, _, index = spec.partition(":")
+        kind, colon, text = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
-        if index and not index.isdigit():
+        if colon and not text.isdigit():
             raise ValueError(f"bad device index in {spec!r}")
+        if index is not None:
+            if colon:
+                raise RuntimeError(f"device(): type (string) must not include an index because index was passed "
+                                   f"explicitly: {spec}")
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise RuntimeError(f"device(): device index must be a non-negative integer, got {index!r}")
         self.type = kind
-        self.index = int(index) if index else None
+        self.index = int(text) if colon else index
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -142,6 +153,27 @@ def scatter_add(target, indices, values):
     return target
 
 
+def scatter_multiply(target, indices, values):
+    """``target[indices] *= values`` where repeated indices multiply in turn (unbuffered), in place."""
+    if is_cupy_array(target):  # CuPy has no multiply.at: done on the host (scatter(reduce=) only)
+        host = target.get()
+        np.multiply.at(host, tuple(i.get() if is_cupy_array(i) else i for i in indices)
+                       if isinstance(indices, tuple) else indices, values.get())
+        target[...] = _cupy.asarray(host)
+    else:
+        np.multiply.at(target, indices, values)
+    return target
+
+
+def erf(x):
+    """The error function of a float array (NumPy has none: the C library's, element by element)."""
+    if is_cupy_array(x):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+    import math
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
+
+
 def sliding_windows(x, window, step):
     """A read-only strided view of ``x`` (N, C, H, W) as (N, C, OH, OW, KH, KW) windows.
 
@@ -160,34 +192,78 @@ def sliding_windows(x, window, step):
     return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
 
+#: the seed of a new ``Generator()``, as ``torch.Generator().initial_seed()``
+DEFAULT_GENERATOR_SEED = 67280421310721
+
+
 class Generator:
     """A seeded random number generator, like ``torch.Generator``.
 
     Random numbers are always drawn on the host (NumPy's PCG64) and then moved, so one seed gives
-    the same initial weights and the same shuffles on the CPU and on the GPU.
+    the same initial weights and the same shuffles on the CPU and on the GPU. ``Generator()``
+    starts from PyTorch's fixed default seed (67280421310721); the global ``default_generator``
+    instead starts from a seed drawn at random when the process starts (see ``initial_seed``).
     """
 
-    def __init__(self, seed=None):
-        self.numpy_rng = np.random.default_rng(seed)
-        self._seed = seed
+    def __init__(self, device="cpu", seed=None):
+        if not isinstance(device, (str, Device)):  # the old positional form Generator(seed)
+            device, seed = "cpu", device
+        self.device = Device(device)
+        self.manual_seed(DEFAULT_GENERATOR_SEED if seed is None else seed)
 
     def manual_seed(self, seed):
         if not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
-        self._seed = int(seed)
+        seed = int(seed)
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise RuntimeError(f"Overflow when unpacking long: manual_seed({seed}) needs a seed in "
+                               f"[-2**63, 2**64)")
+        self._seed = seed % 2 ** 64  # a negative seed is taken modulo 2**64, as torch does
         self.numpy_rng = np.random.default_rng(self._seed)
         return self
 
-    def initial_seed(self):
+    def seed(self):
+        """Reseed from the operating system's entropy; returns the new seed."""
+        self.manual_seed(_fresh_seed())
         return self._seed
 
+    def initial_seed(self):
+        """The seed this generator was last seeded with."""
+        return self._seed
 
-default_generator = Generator(0)
+    def get_state(self):
+        """The generator's state (NumPy's bit-generator state dict; not torch's byte tensor)."""
+        return self.numpy_rng.bit_generator.state
+
+    def set_state(self, state):
+        self.numpy_rng.bit_generator.state = state
+        return self
+
+
+def _fresh_seed():
+    import secrets
+    return secrets.randbits(64)
+
+
+# As in PyTorch, every process starts from a different random seed (``initial_seed()`` reports it);
+# ``manual_seed`` makes a run reproducible, and the command line always seeds explicitly.
+default_generator = Generator(seed=_fresh_seed())
 
 
 def manual_seed(seed):
     """Reseed the engine's global generator (weights init, ``randn``, shuffles, dropout)."""
     return default_generator.manual_seed(seed)
+
+
+def initial_seed():
+    """The seed of the global generator: drawn at random when the process started, or the last
+    ``manual_seed``/``seed``."""
+    return default_generator.initial_seed()
+
+
+def seed():
+    """Reseed the global generator from the operating system's entropy; returns the seed."""
+    return default_generator.seed()
 
 
 def numpy_rng(generator=None):

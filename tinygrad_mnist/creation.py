@@ -146,6 +146,30 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return _like(input, fill_value, dtype, device, requires_grad)
 
 
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    """Here the same as zeros_like (see :func:`empty`)."""
+    return _like(input, 0, dtype, device, requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples of ``input``'s shape, dtype and device."""
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1) of ``input``'s shape, dtype and device."""
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform on [low, high) (``randint_like(t, high)``: [0, high)) of ``input``'s shape,
+    in its dtype and on its device."""
+    if high is None:
+        low, high = 0, low
+    t = randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+    return t.requires_grad_(True) if requires_grad else t
+
+
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     n = _int_arg("eye", "n", n, minimum=0)
     m = None if m is None else _int_arg("eye", "m", m, minimum=0)
@@ -234,3 +258,14 @@ def randperm(n, generator=None, dtype=None, device=None):
 def manual_seed(seed):
     """Seed the engine's global generator; returns it (a ``Generator``)."""
     return backend.manual_seed(seed)
+
+
+def initial_seed():
+    """The global generator's seed: drawn at random when the process started (as PyTorch does),
+    or the one last given to ``manual_seed``."""
+    return backend.initial_seed()
+
+
+def seed():
+    """Reseed the global generator from the operating system's entropy; returns the new seed."""
+    return backend.seed()

@@ -5,6 +5,10 @@ same name (``tg.exp(t)`` is ``t.exp()``), each written out below so that grep fi
 """
 from __future__ import annotations
 
+import builtins
+import string
+
+from .ops.matmul import Einsum
 from .ops.movement import Cat, Pad, Stack
 from .shapes import canonical_dim
 from .tensor import Tensor, _binary_operands, _check_same_device, maximum, minimum, where
@@ -16,6 +20,15 @@ __all__ = [
     "softmax", "log_softmax", "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute",
     "t", "narrow", "select", "gather", "scatter", "scatter_add", "masked_fill", "eq", "ne", "lt",
     "le", "gt", "ge", "neg", "add", "sub", "mul", "div", "pow", "clone", "detach", "numel",
+    "sin", "cos", "log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf", "floor", "ceil",
+    "round", "trunc", "fix", "absolute", "negative", "floor_divide", "remainder", "fmod", "true_divide",
+    "divide", "multiply", "subtract", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv",
+    "isclose", "allclose", "equal", "all", "any", "prod", "cumsum", "norm", "logsumexp", "std_mean",
+    "var_mean", "sort", "argsort", "topk", "repeat_interleave", "tile", "flip", "fliplr", "flipud",
+    "roll", "split", "chunk", "unbind", "movedim", "moveaxis", "swapaxes", "swapdims", "unflatten",
+    "tril", "triu", "diagonal", "diag", "index_select", "index_fill", "index_add", "masked_select",
+    "nonzero", "argwhere", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "einsum",
+    "is_tensor", "is_floating_point",
 ]
 
 
@@ -40,7 +53,7 @@ def cat(tensors, dim=0, *, axis=None):
     ref = tensors[0]
     d = canonical_dim(dim if axis is None else axis, ref.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
+        if t.ndim != ref.ndim or builtins.any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}: expected "
                                f"{tuple(ref.shape)} (but for dim {d}), got {tuple(t.shape)} for tensor {i}")
     return Cat.apply(*tensors, dim=d)
@@ -110,6 +123,14 @@ def sign(input):
 
 def clamp(input, min=None, max=None):  # noqa: A002
     return _tensor(input, "clamp").clamp(min, max)
+
+
+def clamp_min(input, min):  # noqa: A002
+    return _tensor(input, "clamp_min").clamp_min(min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return _tensor(input, "clamp_max").clamp_max(max)
 
 
 clip = clamp
@@ -215,8 +236,8 @@ def gather(input, dim, index):
     return _tensor(input, "gather").gather(dim, index)
 
 
-def scatter(input, dim, index, src=None, *, value=None):
-    return _tensor(input, "scatter").scatter(dim, index, src, value=value)
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    return _tensor(input, "scatter").scatter(dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add(input, dim, index, src):
@@ -267,8 +288,19 @@ def mul(input, other):
     return _tensor(input, "mul") * other
 
 
-def div(input, other):
-    return _tensor(input, "div") / other
+def div(input, other, *, rounding_mode=None):
+    return _tensor(input, "div").div(other, rounding_mode=rounding_mode)
+
+
+true_divide = divide = div
+
+
+def multiply(input, other):
+    return _tensor(input, "multiply") * other
+
+
+def subtract(input, other, *, alpha=1):
+    return sub(input, other, alpha=alpha)
 
 
 def pow(input, exponent):  # noqa: A001
@@ -287,3 +319,365 @@ def detach(input):
 
 def numel(input):
     return _tensor(input, "numel").numel()
+
+
+def sin(input):
+    return _tensor(input, "sin").sin()
+
+
+def cos(input):
+    return _tensor(input, "cos").cos()
+
+
+def log1p(input):
+    return _tensor(input, "log1p").log1p()
+
+
+def expm1(input):
+    return _tensor(input, "expm1").expm1()
+
+
+def log2(input):
+    return _tensor(input, "log2").log2()
+
+
+def log10(input):
+    return _tensor(input, "log10").log10()
+
+
+def rsqrt(input):
+    return _tensor(input, "rsqrt").rsqrt()
+
+
+def reciprocal(input):
+    return _tensor(input, "reciprocal").reciprocal()
+
+
+def erf(input):
+    return _tensor(input, "erf").erf()
+
+
+def floor(input):
+    return _tensor(input, "floor").floor()
+
+
+def ceil(input):
+    return _tensor(input, "ceil").ceil()
+
+
+def round(input, *, decimals=0):  # noqa: A001
+    return _tensor(input, "round").round(decimals=decimals)
+
+
+def trunc(input):
+    return _tensor(input, "trunc").trunc()
+
+
+fix = trunc
+
+
+def absolute(input):
+    return _tensor(input, "absolute").abs()
+
+
+def negative(input):
+    return -_tensor(input, "negative")
+
+
+def floor_divide(input, other):
+    if not isinstance(input, Tensor):
+        return _tensor(other, "floor_divide").__rfloordiv__(input)
+    return input.floor_divide(other)
+
+
+def remainder(input, other):
+    if not isinstance(input, Tensor):
+        return _tensor(other, "remainder").__rmod__(input)
+    return input.remainder(other)
+
+
+def fmod(input, other):
+    return _tensor(input, "fmod").fmod(other)
+
+
+def lerp(input, end, weight):
+    return _tensor(input, "lerp").lerp(end, weight)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return _tensor(input, "addcmul").addcmul(tensor1, tensor2, value=value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return _tensor(input, "addcdiv").addcdiv(tensor1, tensor2, value=value)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _tensor(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _tensor(input, "allclose").allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input, other):
+    return _tensor(input, "equal").equal(other)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    return _tensor(input, "all").all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    return _tensor(input, "any").any(dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    return _tensor(input, "prod").prod(dim, keepdim, dtype=dtype)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return _tensor(input, "cumsum").cumsum(dim, dtype=dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    return _tensor(input, "norm").norm(p, dim, keepdim, dtype)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return _tensor(input, "logsumexp").logsumexp(dim, keepdim)
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """(std, mean) over ``dim``, in one call."""
+    t = _tensor(input, "std_mean")
+    correction = correction if unbiased is None else int(bool(unbiased))
+    return t.std(dim, keepdim=keepdim, correction=correction), t.mean(dim, keepdim=keepdim)
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """(var, mean) over ``dim``, in one call."""
+    t = _tensor(input, "var_mean")
+    correction = correction if unbiased is None else int(bool(unbiased))
+    return t.var(dim, keepdim=keepdim, correction=correction), t.mean(dim, keepdim=keepdim)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    return _tensor(input, "sort").sort(dim, descending, stable)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return _tensor(input, "argsort").argsort(dim, descending, stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    return _tensor(input, "topk").topk(k, dim, largest, sorted)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``repeat_interleave(t, repeats, dim)``; ``repeat_interleave(counts)`` alone gives each index
+    ``counts[i]`` times."""
+    t = _tensor(input, "repeat_interleave")
+    if repeats is None:
+        from .creation import arange
+        return arange(t.shape[0], device=t.device).repeat_interleave(t)
+    return t.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def tile(input, dims):
+    return _tensor(input, "tile").tile(dims)
+
+
+def flip(input, dims):
+    return _tensor(input, "flip").flip(dims)
+
+
+def fliplr(input):
+    return _tensor(input, "fliplr").fliplr()
+
+
+def flipud(input):
+    return _tensor(input, "flipud").flipud()
+
+
+def roll(input, shifts, dims=None):
+    return _tensor(input, "roll").roll(shifts, dims)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return _tensor(tensor, "split").split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return _tensor(input, "chunk").chunk(chunks, dim)
+
+
+def unbind(input, dim=0):
+    return _tensor(input, "unbind").unbind(dim)
+
+
+def movedim(input, source, destination):
+    return _tensor(input, "movedim").movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input, axis0, axis1):
+    return _tensor(input, "swapaxes").swapaxes(axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def unflatten(input, dim, sizes):
+    return _tensor(input, "unflatten").unflatten(dim, sizes)
+
+
+def tril(input, diagonal=0):
+    return _tensor(input, "tril").tril(diagonal)
+
+
+def triu(input, diagonal=0):
+    return _tensor(input, "triu").triu(diagonal)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return _tensor(input, "diagonal").diagonal(offset, dim1, dim2)
+
+
+def diag(input, diagonal=0):
+    return _tensor(input, "diag").diag(diagonal)
+
+
+def index_select(input, dim, index):
+    return _tensor(input, "index_select").index_select(dim, index)
+
+
+def index_fill(input, dim, index, value):
+    return _tensor(input, "index_fill").index_fill(dim, index, value)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    return _tensor(input, "index_add").index_add(dim, index, source, alpha=alpha)
+
+
+def masked_select(input, mask):
+    return _tensor(input, "masked_select").masked_select(mask)
+
+
+def nonzero(input, *, as_tuple=False):
+    return _tensor(input, "nonzero").nonzero(as_tuple=as_tuple)
+
+
+def argwhere(input):
+    return _tensor(input, "argwhere").argwhere()
+
+
+def bmm(input, mat2):
+    return _tensor(input, "bmm").bmm(mat2)
+
+
+def mv(input, vec):
+    return _tensor(input, "mv").mv(vec)
+
+
+def dot(input, tensor):
+    return _tensor(input, "dot").dot(tensor)
+
+
+inner = dot
+
+
+def outer(input, vec2):
+    return _tensor(input, "outer").outer(vec2)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return _tensor(input, "addmm").addmm(mat1, mat2, beta=beta, alpha=alpha)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return _tensor(input, "is_floating_point").is_floating_point()
+
+
+def einsum(equation, *operands):
+    """Einstein summation, ``einsum("bij,bjk->bik", a, b)``: letters name dimensions; those absent
+    from the output (after ``->``; without it, the letters used once, in alphabetical order) are
+    summed. ``...`` stands for the remaining dimensions (broadcast), a letter repeated within one
+    operand takes its diagonal, and size-1 dimensions broadcast. Operands may come as one list."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not {type(equation).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    tensors = _common(operands, "einsum")
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(tensors):
+        raise RuntimeError(f"einsum(): {len(inputs)} operands in the equation {equation!r} but {len(tensors)} given")
+    letters = set(c for c in eq if c.isalpha())
+    spare = [c for c in string.ascii_letters if c not in letters]
+    bad = set(eq) - set(string.ascii_letters) - set(",->.")
+    if bad:
+        raise RuntimeError(f"einsum(): invalid subscript {sorted(bad)[0]!r} in the equation {equation!r}: "
+                           f"subscripts must be letters")
+    # "..." becomes letters of its own, right-aligned across operands (NumPy's broadcasting)
+    n_ell = 0
+    for subs, t in zip(inputs, tensors):
+        named = len(subs.replace("...", ""))
+        if "..." in subs:
+            n_ell = builtins.max(n_ell, t.ndim - named)
+        elif named != t.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does not match the "
+                               f"number of dimensions ({t.ndim}) for operand {inputs.index(subs)} and no ellipsis "
+                               f"was given")
+    ell = "".join(spare[:n_ell])
+    expanded = []
+    for subs, t in zip(inputs, tensors):
+        if "..." in subs:
+            k = t.ndim - len(subs.replace("...", ""))
+            subs = subs.replace("...", ell[n_ell - k:] if k else "")
+        expanded.append(subs)
+    if arrow:
+        output = rhs.replace("...", ell)
+        for c in output:
+            if c not in "".join(expanded):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   f"operand")
+        if len(set(output)) != len(output):
+            raise RuntimeError(f"einsum(): output subscript appears more than once in the output: {equation!r}")
+    else:
+        counts = "".join(expanded)
+        output = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
+    # a letter repeated within an operand: its diagonal
+    operands_ = []
+    for subs, t in zip(expanded, tensors):
+        while len(set(subs)) != len(subs):
+            c = next(c for c in subs if subs.count(c) > 1)
+            i = subs.index(c)
+            j = subs.index(c, i + 1)
+            if t.shape[i] != t.shape[j]:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand but the sizes don't match, "
+                                   f"{t.shape[i]} != {t.shape[j]}")
+            t = t.diagonal(0, i, j)
+            subs = "".join(x for k, x in enumerate(subs) if k not in (i, j)) + c
+        operands_.append((subs, t))
+    # sizes per letter; size-1 dimensions broadcast
+    sizes = {}
+    for subs, t in operands_:
+        for c, n in zip(subs, t.shape):
+            if sizes.get(c, 1) not in (1, n) and n != 1:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
+                                   f"subscript {c} has sizes {sizes[c]} and {n}")
+            sizes[c] = builtins.max(sizes.get(c, 1), n)
+    final = [t.expand(tuple(sizes[c] for c in subs)) if tuple(t.shape) != tuple(sizes[c] for c in subs) else t
+             for subs, t in operands_]
+    return Einsum.apply(*final, inputs=[subs for subs, _ in operands_], output=output)

@@ -9,8 +9,55 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
-__all__ = ["canonical_dim", "canonical_dims", "keepdim_shape", "broadcast_shapes", "int_pair",
+__all__ = ["Size", "canonical_dim", "canonical_dims", "keepdim_shape", "broadcast_shapes", "int_pair",
            "Window2d", "pool_window", "window_out_size"]
+
+
+class Size(tuple):
+    """A tensor's shape (``t.shape``, ``t.size()``): a tuple of ints, as ``torch.Size``.
+
+    It equals the plain tuple of the same sizes, indexes and unpacks like one, and prints as
+    ``tinygrad_mnist.Size([2, 3])``; a slice of it, or a Size joined with a tuple, is a Size again.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def __repr__(self):
+        return f"tinygrad_mnist.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count):
+        return Size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
+
+    def numel(self):
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for size in self:
+            n *= size
+        return n
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
 
 
 def canonical_dim(dim, ndim, op="op"):

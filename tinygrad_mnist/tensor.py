@@ -10,8 +10,12 @@ Every tensor has a version (``t._version``), shared with the views of its memory
 backward through data changed in place raises instead of computing a wrong gradient (PyTorch's
 check). ``.data`` shares memory but not the version, as in PyTorch.
 
+``.shape`` and ``.size()`` are a :class:`~tinygrad_mnist.Size`, a tuple like ``torch.Size``.
+In-place forms (``add_``, ``exp_``, ``masked_fill_``, ...) change the tensor's memory and raise
+its version; as in PyTorch a result of a higher dtype category is refused ("result type Float
+can't be cast to the desired output type Long").
+
 Differences from PyTorch, all deliberate:
-* ``.shape`` and ``.size()`` are plain tuples (PyTorch's ``torch.Size`` is a tuple subclass).
 * ``view`` never fails on non-contiguous data (it is ``reshape``); in-place ops are allowed only
   on tensors that are not recorded in a graph.
 * One GPU: "cuda" and "cuda:0" are the same device.
@@ -19,6 +23,7 @@ Differences from PyTorch, all deliberate:
 from __future__ import annotations
 
 import collections
+import math
 import numbers
 
 import numpy as np
@@ -26,7 +31,7 @@ import numpy as np
 from . import backend, dtypes
 from .backend import Device, get_array_module, to_device, to_numpy
 from .dtypes import promote_arrays, promote_scalar
-from .shapes import canonical_dim, canonical_dims
+from .shapes import Size, canonical_dim, canonical_dims
 
 _SCALAR_TYPES = (numbers.Number, np.generic)
 _NDARRAY_TYPES = (np.ndarray,)  # cupy.ndarray is recognised through backend when CuPy loads
@@ -56,7 +61,10 @@ def _as_array(data, dtype=None, device=None):
         arr = data
         target = dtypes.to_dtype(dtype).np if dtype is not None else dtypes.from_numpy_dtype(arr.dtype).np
     else:
-        arr = np.array(data)  # host: Python data (lists, numbers)
+        try:
+            arr = np.array(data)  # host: Python data (lists, numbers)
+        except (RuntimeError, TypeError):  # tensors inside that refuse __array__ (grad, GPU): their values
+            arr = np.array(_host_values(data))  # host: Python data
         if arr.dtype == object:
             raise TypeError(f"could not convert {type(data).__name__} to a tensor (ragged or non-numeric data)")
         if dtype is not None:
@@ -70,6 +78,15 @@ def _as_array(data, dtype=None, device=None):
     dev = Device(device) if device is not None else backend.device_of(arr)
     xp = get_array_module(dev)
     return xp.array(to_device(arr, dev) if xp is not np else to_numpy(arr), dtype=target, copy=True)
+
+
+def _host_values(data):
+    """Nested lists and tuples with each Tensor replaced by a host copy of its values."""
+    if isinstance(data, Tensor):
+        return to_numpy(data.array)
+    if isinstance(data, (list, tuple)):
+        return [_host_values(x) for x in data]
+    return data
 
 
 class Tensor:
@@ -133,10 +150,13 @@ class Tensor:
     # ------------------------------------------------------------------ properties
     @property
     def shape(self):
-        return self.array.shape
+        """The sizes of the dimensions, a :class:`~tinygrad_mnist.Size` (a tuple, as ``torch.Size``)."""
+        return Size(self.array.shape)
 
     def size(self, dim=None):
-        return self.array.shape if dim is None else self.array.shape[dim]
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_dim(dim, self.ndim, "size")] if self.ndim else _no_dims("size", dim)
 
     @property
     def ndim(self):
@@ -307,11 +327,21 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        if device is not None and Device(device if not isinstance(device, int) else f"cuda:{device}").type != "cuda":
+            raise RuntimeError(f"cuda(): invalid device {device!r}: expected a CUDA device")
         return self.to("cuda")
 
-    def type(self, dtype=None):
-        return self.dtype if dtype is None else self.to(dtype)
+    def type(self, dtype=None, non_blocking=False):
+        """No argument: PyTorch's type string, ``'torch.FloatTensor'`` (``'torch.cuda.FloatTensor'``
+        on the GPU), so that programs comparing it work unchanged. With a type string
+        (``'torch.LongTensor'``), a typed class (``tg.LongTensor``) or a dtype: this tensor converted."""
+        from . import legacy
+        if dtype is None:
+            return legacy.type_name(self.dtype, self.device.type)
+        target, device = legacy.parse_type(dtype)
+        out = self.to(target)
+        return out.to(device) if device is not None else out
 
     def float(self):
         return self.to(dtypes.float32)
@@ -374,19 +404,8 @@ class Tensor:
         return format(str(self), spec)
 
     def __repr__(self):
-        arr = to_numpy(self.array)
-        body = np.array2string(arr, separator=", ", precision=4, prefix="tensor(",  # host: a copy
-                               floatmode="maxprec_equal" if arr.dtype.kind == "f" else "maxprec")
-        extras = []
-        if arr.dtype not in (dtypes.float32.np, dtypes.int64.np, dtypes.bool_.np) or arr.size == 0:
-            extras.append(f"dtype={self.dtype!r}")
-        if self.device.type == "cuda":
-            extras.append("device='cuda:0'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        from .printing import tensor_repr
+        return tensor_repr(self, to_numpy(self.array))  # host: a copy to print
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -447,7 +466,6 @@ class Tensor:
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     neg = __neg__
 
@@ -458,7 +476,7 @@ class Tensor:
         if self.array.dtype != other.array.dtype:
             raise RuntimeError(f"matmul: expected both operands to have the same dtype, "
                                f"but got {self.dtype} and {other.dtype}")
-        a, b = self.shape, other.shape
+        a, b = tuple(self.shape), tuple(other.shape)
         if not a or not b:
             raise RuntimeError(f"matmul: both arguments need to be at least 1-D, got shapes {a} and {b}")
         if a[-1] != b[-2 if len(b) > 1 else 0]:
@@ -511,10 +529,6 @@ class Tensor:
     def logical_not(self):
         return Tensor._from_op(get_array_module(self.array).logical_not(self.array), None)
 
-    def equal(self, other):
-        """True when both tensors have the same shape and elements (a Python bool)."""
-        return self.shape == other.shape and bool((self.array == other.array).all())
-
     # ------------------------------------------------------------------ unary math
     def exp(self):
         return Exp.apply(self._float_for("exp"))
@@ -539,13 +553,6 @@ class Tensor:
 
     def sign(self):
         return Sign.apply(self)
-
-    def clamp(self, min=None, max=None):
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
-            raise TypeError("clamp: min and max must be numbers here (tensor bounds are not supported)")
-        return Clamp.apply(self, min=min, max=max)
-
-    clip = clamp
 
     def square(self):
         return self * self
@@ -783,7 +790,23 @@ class Tensor:
         return Index.apply(self, index=(slice(None),) * d + (int(index),))
 
     def __getitem__(self, index):
+        if self.array.ndim == 0 and isinstance(index, numbers.Integral) and not isinstance(index, bool):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         return Index.apply(self, index=_index_arg(index, self))
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` (and so ``plt.imshow(t)``): the data as a NumPy array, refused where
+        PyTorch refuses (a tensor that requires grad; a GPU tensor)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                            "to host memory first.")
+        arr = self.array
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
@@ -798,14 +821,20 @@ class Tensor:
 
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         """A copy of ``self`` with ``src`` (a tensor, or a number) written at ``index`` along ``dim``."""
-        if reduce is not None:
-            raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add or scatter_reduce")
         d = self._check_scatter_index("scatter", dim, index)
         if src is None:
+            if value is None:
+                raise TypeError("scatter(): expected a src tensor or a value")
             src = value
+        elif value is not None:
+            raise TypeError("scatter(): pass either src or value, not both")
         if not isinstance(src, Tensor):
             src = Tensor._from_op(get_array_module(self.array).full(index.shape, src, dtype=self.array.dtype), None)
         self._check_scatter_src("scatter", src, index, d)
+        if reduce is not None:
+            if reduce not in ("add", "multiply"):
+                raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+            return ScatterReduce.apply(self, index, src, dim=d, reduce=reduce)
         return Scatter.apply(self, index, src, dim=d)
 
     def scatter_add(self, dim, index, src):
@@ -852,6 +881,629 @@ class Tensor:
             values = _as_tensor_like(values, self)
         return IndexPut.apply(self, values.to(self.dtype), index=_index_arg(indices, self), accumulate=bool(accumulate))
 
+    # ------------------------------------------------------------------ more math (ops/math.py)
+    def sin(self):
+        return Sin.apply(self._float_for("sin"))
+
+    def cos(self):
+        return Cos.apply(self._float_for("cos"))
+
+    def log1p(self):
+        return Log1p.apply(self._float_for("log1p"))
+
+    def expm1(self):
+        return Expm1.apply(self._float_for("expm1"))
+
+    def log2(self):
+        return Log2.apply(self._float_for("log2"))
+
+    def log10(self):
+        return Log10.apply(self._float_for("log10"))
+
+    def rsqrt(self):
+        return Rsqrt.apply(self._float_for("rsqrt"))
+
+    def reciprocal(self):
+        return Reciprocal.apply(self._float_for("reciprocal"))
+
+    def erf(self):
+        return Erf.apply(self._float_for("erf"))
+
+    def floor(self):
+        return Round.apply(self, mode="floor")
+
+    def ceil(self):
+        return Round.apply(self, mode="ceil")
+
+    def trunc(self):
+        return Round.apply(self, mode="trunc")
+
+    fix = trunc
+
+    def round(self, decimals=0):
+        """Round half to even; ``decimals`` digits after the point (negative: before it)."""
+        if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+            raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+        if decimals != 0 and self.array.dtype.kind != "f":
+            raise NotImplementedError(f"round(): decimals is not supported for integer tensors ({self.dtype})")
+        return Round.apply(self, mode="round", decimals=int(decimals))
+
+    def absolute(self):
+        return self.abs()
+
+    def negative(self):
+        return -self
+
+    def floor_divide(self, other):
+        """``self // other``, rounded towards minus infinity (no derivative, as in PyTorch)."""
+        a, b = _binary_operands(self, other)
+        _check_integer_divisor("floor_divide", b)
+        return FloorDivide.apply(a, b)
+
+    def remainder(self, other):
+        """``self % other``, with the sign of ``other`` (Python's rule)."""
+        a, b = _binary_operands(self, other)
+        _check_integer_divisor("remainder", b)
+        return Remainder.apply(a, b)
+
+    def fmod(self, other):
+        """C's ``fmod``: the remainder with the sign of ``self``."""
+        a, b = _binary_operands(self, other)
+        _check_integer_divisor("fmod", b)
+        return Fmod.apply(a, b)
+
+    def __floordiv__(self, other):
+        try:
+            return self.floor_divide(other)
+        except TypeError:
+            return NotImplemented
+
+    def __rfloordiv__(self, other):
+        return _as_tensor_like(other, self).floor_divide(self)
+
+    def __mod__(self, other):
+        try:
+            return self.remainder(other)
+        except TypeError:
+            return NotImplemented
+
+    def __rmod__(self, other):
+        return _as_tensor_like(other, self).remainder(self)
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other``; ``rounding_mode`` "trunc" or "floor" rounds the quotient (gradient
+        ``g * 0``, as PyTorch's)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"'{rounding_mode}'")
+        a, b = _binary_operands(self, other)
+        _check_integer_divisor("div", b)
+        return DivRounding.apply(a, b, mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def clamp(self, min=None, max=None):
+        """Values limited to [min, max]; the bounds may be numbers or tensors (broadcasting)."""
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            if not all(b is None or isinstance(b, Tensor) for b in (min, max)):
+                raise TypeError("clamp(): min and max must both be Tensors or both numbers (or None), got "
+                                f"{type(min).__name__} and {type(max).__name__}")
+            lo = None if min is None else _as_tensor_like(min, self)
+            hi = None if max is None else _as_tensor_like(max, self)
+            dt = self.array.dtype
+            for bound in (lo, hi):
+                if bound is not None:
+                    _check_same_device("clamp", self, bound)
+                    dt = promote_arrays(np.empty(self.shape if dt == self.array.dtype else (1,), dt),  # host: dtypes
+                                        bound.array, self.ndim == 0, bound.ndim == 0) if bound.array.dtype != dt else dt
+            cast = [None if t is None else (t if t.array.dtype == dt else t.to(dt)) for t in (self, lo, hi)]
+            return ClampTensor.apply(*cast)
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and not isinstance(bound, _SCALAR_TYPES):
+                raise TypeError(f"clamp(): argument '{name}' must be a number or a Tensor, not {type(bound).__name__}")
+        t = self
+        for bound in (min, max):
+            if bound is not None and promote_scalar(t.array.dtype, bound) != t.array.dtype:
+                t = t.to(promote_scalar(t.array.dtype, bound))
+        return Clamp.apply(t, min=min, max=max)
+
+    clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)``; ``weight`` a number or a tensor."""
+        if not isinstance(end, Tensor):
+            raise TypeError(f"lerp(): argument 'end' must be Tensor, not {type(end).__name__}")
+        if end.array.dtype != self.array.dtype or (isinstance(weight, Tensor) and weight.array.dtype != self.array.dtype):
+            raise RuntimeError(f"lerp(): expected dtype {self.dtype} for `end` and `weight`, but got "
+                               f"{end.dtype} and {weight.dtype if isinstance(weight, Tensor) else type(weight).__name__}")
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 * tensor2``."""
+        return self + value * (tensor1 * tensor2) if value != 1 else self + tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 / tensor2``."""
+        if tensor1.array.dtype.kind != "f" and tensor2.array.dtype.kind != "f":
+            raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
+                               "addcdiv will perform a true division of tensor1 and tensor2.")
+        return self + value * (tensor1 / tensor2) if value != 1 else self + tensor1 / tensor2
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # ------------------------------------------------------------------ comparisons of whole tensors
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """``|self - other| <= atol + rtol * |other|`` elementwise (equal infinities are close)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"isclose(): argument 'other' must be Tensor, not {type(other).__name__}")
+        if self.array.dtype != other.array.dtype:
+            raise RuntimeError(f"{self.dtype} did not match {other.dtype}")
+        _check_same_device("isclose", self, other)
+        xp = get_array_module(self.array)
+        return Tensor._from_op(xp.asarray(xp.isclose(self.array, other.array, rtol=rtol, atol=atol,
+                                                     equal_nan=equal_nan)), None)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Whether every element is close (``isclose``): a Python bool."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).array.all())
+
+    def equal(self, other):
+        """True when both tensors have the same shape and elements (a Python bool)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")
+        _check_same_device("equal", self, other)
+        return self.shape == other.shape and bool((self.array == other.array).all())
+
+    # ------------------------------------------------------------------ more reductions
+    def all(self, dim=None, keepdim=False):
+        """Whether every element is nonzero (over ``dim``): a bool tensor (uint8 for uint8 input)."""
+        return self._logical_reduce("all", dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return self._logical_reduce("any", dim, keepdim)
+
+    def _logical_reduce(self, op, dim, keepdim):
+        axes = _dims(dim, self.ndim, op)
+        xp = get_array_module(self.array)
+        out = getattr(xp, op)(self.array, axis=axes, keepdims=keepdim)
+        out = xp.asarray(out)
+        if self.array.dtype == np.uint8:
+            out = out.astype(np.uint8)
+        return Tensor._from_op(out, None)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """The product of all elements, or over one ``dim`` (integers multiply as int64)."""
+        t = self if dtype is None else self.to(dtype)
+        if t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
+            t = t.to(dtypes.int64)
+        axes = None if dim is None else (_dim(dim, t.ndim, "prod"),) if t.ndim else None
+        return Prod.apply(t, axes=axes, keepdim=bool(keepdim) and axes is not None)
+
+    def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim`` (integers and bools sum as int64)."""
+        t = self if dtype is None else self.to(dtype)
+        if t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
+            t = t.to(dtypes.int64)
+        d = _dim(dim, t.ndim, "cumsum")
+        if t.ndim == 0:
+            return t.clone()
+        return Cumsum.apply(t, dim=d)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The vector p-norm over ``dim`` (all elements by default): "fro" and 2 are the Euclidean
+        norm, also inf, -inf, 0 and any other number. The gradient where the norm is 0 is 0."""
+        t = self if dtype is None else self.to(dtype)
+        if t.array.dtype.kind != "f":
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                               f"Got {_TORCH_NAMES[t.array.dtype.name]}")
+        if p == "fro" or p is None:
+            if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+                raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}")
+            p = 2
+        elif isinstance(p, str):
+            raise RuntimeError(f"norm(): p={p!r} is not supported here (vector norms only: a number or 'fro')")
+        axes = _dims(dim, t.ndim, "norm")
+        p = float(p)
+        if p < 0 and t.array.size == 0 or (p in (math.inf,) and t.array.size == 0 and axes is None):
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+                               f"operation does not have an identity")
+        return Norm.apply(t, p=p, axes=axes, keepdim=keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(self))) over ``dim``, computed stably (the largest value subtracted first)."""
+        t = self._float_for("logsumexp")
+        axes = _dims(dim, t.ndim, "logsumexp")
+        if t.array.size == 0:
+            return t.exp().sum(axes, keepdim=keepdim).log()
+        top = t.detach().amax(axes if axes is not None else (), keepdim=True)
+        top = top.masked_fill(top.abs() == math.inf, 0)  # all -inf (or an inf) : shift by 0
+        out = (t - top).exp().sum(axes, keepdim=True).log() + top
+        return out if keepdim else out.reshape(_reduced_shape(t.shape, axes))
+
+    # ------------------------------------------------------------------ sorting
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along ``dim``; equal values keep their order; NaN counts as the
+        largest value. The gradient goes back to where each value came from."""
+        d = _dim(dim, self.ndim, "sort")
+        if self.ndim == 0:
+            return return_types_sort(self.clone(), _zeros_int64(self, ()))
+        indices = _sort_indices(self.array, d, descending)
+        return return_types_sort(Gather.apply(self, Tensor._from_op(indices, None), dim=d),
+                                 Tensor._from_op(indices, None))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        d = _dim(dim, self.ndim, "argsort")
+        if self.ndim == 0:
+            return _zeros_int64(self, ())
+        return Tensor._from_op(_sort_indices(self.array, d, descending), None)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (``largest=False``: smallest) values along ``dim`` and their indices,
+        in sorted order. Among equal values, which indices come back may differ from PyTorch's."""
+        d = _dim(dim, self.ndim, "topk")
+        size = self.shape[d] if self.ndim else 1
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= size:
+            raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {d} of size {size}")
+        if self.ndim == 0:
+            return return_types_topk(self.clone(), _zeros_int64(self, ()))
+        order = _sort_indices(self.array, d, largest)
+        indices = order[(slice(None),) * d + (slice(0, int(k)),)]
+        index = Tensor._from_op(indices, None)
+        return return_types_topk(Gather.apply(self, index, dim=d), index)
+
+    # ------------------------------------------------------------------ more shape and indexing
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along each dimension (new leading dims when there
+        are more sizes than dimensions)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                               "of tensor")
+        if any(n < 0 for n in sizes):
+            raise RuntimeError(f"Trying to create tensor with negative dimension: repeat{tuple(sizes)}")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        spread = tuple(x for pair in zip((1,) * len(shape), shape) for x in pair)   # (1, s0, 1, s1, ...)
+        copies = tuple(x for pair in zip(sizes, shape) for x in pair)              # (r0, s0, r1, s1, ...)
+        return self.reshape(spread).expand(copies).reshape(tuple(r * n for r, n in zip(sizes, shape)))
+
+    def tile(self, *dims):
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each element repeated ``repeats`` times (an int, or a tensor with one count per element)
+        along ``dim`` (None: of the flattened tensor)."""
+        t = self.flatten() if dim is None else self
+        d = 0 if dim is None else _dim(dim, t.ndim, "repeat_interleave")
+        if t.ndim == 0:
+            t = t.reshape(1)
+        if isinstance(repeats, Tensor) and repeats.ndim == 0:
+            repeats = int(repeats.item())
+        if isinstance(repeats, Tensor):
+            if repeats.array.dtype.kind not in "iu" or repeats.ndim != 1 or repeats.shape[0] not in (1, t.shape[d]):
+                raise RuntimeError(f"repeat_interleave(): repeats must be an integer 0-dim or 1-dim tensor of "
+                                   f"size 1 or {t.shape[d]}, got {repeats.dtype} of shape {tuple(repeats.shape)}")
+            xp = get_array_module(t.array)
+            counts = to_device(repeats.array, t.device)
+            index = xp.repeat(xp.arange(t.shape[d]), counts if counts.size > 1 else int(counts[0]))
+            return Index.apply(t, index=(slice(None),) * d + (index,))
+        if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 0:
+            raise RuntimeError(f"repeat_interleave(): repeats must be a non-negative int or a tensor, got {repeats!r}")
+        shape = tuple(t.shape)
+        wide = t.unsqueeze(d + 1).expand(shape[:d + 1] + (int(repeats),) + shape[d + 1:])
+        return wide.reshape(shape[:d] + (shape[d] * int(repeats),) + shape[d + 1:])
+
+    def flip(self, *dims):
+        """The elements in reverse order along each of ``dims`` (a copy, as in PyTorch)."""
+        dims = _dims(_shape_arg(dims) if dims else (), self.ndim, "flip") or ()
+        out = self
+        xp = get_array_module(self.array)
+        for d in dims:
+            out = Index.apply(out, index=(slice(None),) * d + (xp.arange(self.shape[d] - 1, -1, -1),))
+        return out if dims else self.clone()
+
+    def fliplr(self):
+        if self.ndim < 2:
+            raise RuntimeError("Input must be >= 2-d.")
+        return self.flip(1)
+
+    def flipud(self):
+        if self.ndim < 1:
+            raise RuntimeError("Input must be >= 1-d.")
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted by ``shifts`` along ``dims``, wrapping around (no dims: the flattened
+        tensor, shape kept)."""
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+                raise RuntimeError(f"roll(): shifts {tuple(shifts)} need the matching dims")
+            shift = shifts[0] if isinstance(shifts, (tuple, list)) else shifts
+            return self.flatten().roll(shift, 0).reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+        xp = get_array_module(self.array)
+        out = self
+        for shift, dim in zip(shifts, dims):
+            d = _dim(dim, self.ndim, "roll")
+            n = self.shape[d] if self.ndim else 1
+            if n == 0:
+                continue
+            source = (xp.arange(n) - int(shift)) % n                  # out[i] = in[(i - shift) mod n]
+            out = Index.apply(out, index=(slice(None),) * d + (source,))
+        return out
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+        d = _dim(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                                   f"size at dimension {d}), but got split_sizes={sizes}")
+        else:
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and n != 0):
+                raise RuntimeError(f"split(): split_size can only be 0 if dimension size is 0, but got dimension "
+                                   f"size of {n}" if size == 0 else f"split expects split_size be non-negative, "
+                                   f"but got split_size={size}")
+            sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+        pieces, start = [], 0
+        for s in sizes:
+            pieces.append(self.narrow(d, start, s))
+            start += s
+        return tuple(pieces)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return self.split(list(split_sizes), dim)
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of equal size ceil(n / chunks) along ``dim`` (the last may be
+        smaller, and there may be fewer), as PyTorch."""
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        d = _dim(dim, self.ndim, "chunk")
+        n = self.shape[d]
+        return self.split(max(1, -(-n // int(chunks))) if n else 0, d) if n else \
+            tuple(self.narrow(d, 0, 0) for _ in range(int(chunks)))
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, that dimension removed."""
+        if self.ndim == 0:
+            _no_dims("unbind", dim)
+        d = _dim(dim, self.ndim, "unbind")
+        return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+    def movedim(self, source, destination):
+        """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
+        src = (source,) if isinstance(source, numbers.Integral) else tuple(source)
+        dst = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
+        if len(src) != len(dst):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+                               f"contain the same number of dims as destination ({list(dst)} dims)")
+        src = [_dim(s, self.ndim, "movedim") for s in src]
+        dst = [_dim(s, self.ndim, "movedim") for s in dst]
+        if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+            raise RuntimeError(f"movedim: repeated dim in `source` ({list(src)}) or `destination` ({list(dst)})")
+        order = [None] * max(self.ndim, 1)
+        for s, t in zip(src, dst):
+            order[t] = s
+        rest = iter(i for i in range(self.ndim) if i not in src)
+        order = [next(rest) if o is None else o for o in order][:self.ndim]
+        return self.permute(*order) if self.ndim else self.clone()
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def unflatten(self, dim, sizes):
+        """Dimension ``dim`` split into ``sizes`` (one entry may be -1)."""
+        d = _dim(dim, self.ndim, "unflatten")
+        sizes = tuple(int(s) for s in sizes)
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        n = self.shape[d]
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        known = math.prod(s for s in sizes if s != -1)
+        if -1 in sizes:
+            if known == 0 or n % known:
+                raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                                   f"{dim} ({n}) in the input tensor")
+            sizes = tuple(n // known if s == -1 else s for s in sizes)
+        elif known != n:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                               f"{dim} ({n}) in the input tensor")
+        return self.reshape(tuple(self.shape[:d]) + sizes + tuple(self.shape[d + 1:]))
+
+    def tril(self, diagonal=0):
+        """The lower triangle of the last two dimensions (on and below ``diagonal``); zeros above."""
+        return self._triangle("tril", diagonal, lower=True)
+
+    def triu(self, diagonal=0):
+        """The upper triangle of the last two dimensions (on and above ``diagonal``); zeros below."""
+        return self._triangle("triu", diagonal, lower=False)
+
+    def _triangle(self, op, diagonal, lower):
+        if self.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+        xp = get_array_module(self.array)
+        m, n = self.shape[-2:]
+        keep = xp.tri(m, n, int(diagonal), dtype=bool) if lower else ~xp.tri(m, n, int(diagonal) - 1, dtype=bool)
+        return self.masked_fill(Tensor._from_op(~keep, None), 0)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the ``(dim1, dim2)`` matrices (``offset`` above it, negative below),
+        as a last dimension."""
+        a, b = _dim(dim1, self.ndim, "diagonal"), _dim(dim2, self.ndim, "diagonal")
+        if a == b:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        rest = [i for i in range(self.ndim) if i not in (a, b)]
+        t = self.permute(*rest, a, b)
+        m, n = t.shape[-2:]
+        off = int(offset)
+        length = max(0, min(m, n - off) if off >= 0 else min(m + off, n))
+        xp = get_array_module(self.array)
+        rows = xp.arange(length) + max(-off, 0)
+        return Index.apply(t, index=(Ellipsis, rows, rows + off))
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor's square diagonal matrix, or a matrix's diagonal."""
+        if self.ndim == 1:
+            n = self.shape[0] + abs(int(diagonal))
+            xp = get_array_module(self.array)
+            rows = xp.arange(self.shape[0]) + max(-int(diagonal), 0)
+            return IndexPut.apply(self.new_zeros((n, n)), self, index=(rows, rows + int(diagonal)))
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+
+    def index_select(self, dim, index):
+        """The slices at ``index`` (1-D int64) along ``dim``."""
+        d = _dim(dim, self.ndim, "index_select")
+        idx = _index_vector("index_select", index, self, d)
+        if self.ndim == 0:
+            if idx.size != 1:
+                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+            return Index.apply(self.reshape(1), index=idx).reshape(())
+        return Index.apply(self, index=(slice(None),) * d + (idx,))
+
+    def index_fill(self, dim, index, value):
+        """A copy with ``value`` in the slices at ``index`` along ``dim``."""
+        d = _dim(dim, self.ndim, "index_fill")
+        idx = _index_vector("index_fill", index, self, d)
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value.ndim} dimension(s).")
+            value = value.item()
+        mask = get_array_module(self.array).zeros(self.shape[d] if self.ndim else 1, dtype=bool)
+        mask[idx] = True
+        mask = mask.reshape((-1,) + (1,) * (self.ndim - d - 1)) if self.ndim else mask.reshape(())
+        return self.masked_fill(Tensor._from_op(mask, None), value)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        """A copy with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up)."""
+        d = _dim(dim, self.ndim, "index_add")
+        idx = _index_vector("index_add", index, self, d)
+        if not isinstance(source, Tensor):
+            raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
+        expected = tuple(self.shape[:d]) + (idx.shape[0],) + tuple(self.shape[d + 1:]) if self.ndim else ()
+        if tuple(source.shape) != expected and not (self.ndim == 0 and source.numel() == 1):
+            raise RuntimeError(f"index_add_(): source of shape {tuple(source.shape)} does not match the expected "
+                               f"shape {expected}")
+        placed = IndexPut.apply(self.new_zeros(self.shape) if self.ndim else self.new_zeros((1,)),
+                                (source if alpha == 1 else source * alpha).reshape(expected or (1,)),
+                                index=(slice(None),) * d + (idx,), accumulate=True)
+        return self + (placed if self.ndim else placed.reshape(()))
+
+    def masked_select(self, mask):
+        """The elements where the boolean ``mask`` (broadcast with self) is true, as a 1-D tensor."""
+        if not isinstance(mask, Tensor) or mask.array.dtype.kind != "b":
+            raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
+                               f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
+        _check_same_device("masked_select", self, mask)
+        try:
+            shape = np.broadcast_shapes(tuple(self.shape), tuple(mask.shape))  # host: shapes only
+        except ValueError:
+            raise RuntimeError(f"masked_select: the mask of shape {tuple(mask.shape)} cannot be broadcast with the "
+                               f"tensor's shape {tuple(self.shape)}") from None
+        xp = get_array_module(self.array)
+        full = self.expand(shape) if tuple(self.shape) != tuple(shape) else self
+        if not shape:  # both 0-d: the element, or nothing
+            return Index.apply(full.reshape(1), index=xp.zeros(int(bool(mask.array)), dtype=np.int64))
+        return Index.apply(full, index=tuple(xp.broadcast_to(mask.array, shape).nonzero()))
+
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the nonzero elements: an (n, ndim) int64 tensor, or (``as_tuple``) one 1-D
+        tensor per dimension."""
+        xp = get_array_module(self.array)
+        arr = self.array if self.ndim else self.array.reshape(1)
+        found = [p.astype(np.int64, copy=False) for p in arr.nonzero()]
+        if as_tuple:
+            return tuple(Tensor._from_op(p, None) for p in found)
+        if self.ndim == 0:
+            return Tensor._from_op(xp.zeros((len(found[0]), 0), dtype=np.int64), None)
+        return Tensor._from_op(xp.stack(found, axis=1), None)
+
+    def argwhere(self):
+        return self.nonzero()
+
+    # ------------------------------------------------------------------ more products
+    def bmm(self, mat2):
+        """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p)."""
+        if self.ndim != 3 or not isinstance(mat2, Tensor) or mat2.ndim != 3:
+            raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(self.shape)} and "
+                               f"{tuple(getattr(mat2, 'shape', ()))}")
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+        return self.matmul(mat2)
+
+    def mv(self, vec):
+        if self.ndim != 2 or not isinstance(vec, Tensor) or vec.ndim != 1:
+            raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and "
+                               f"{tuple(getattr(vec, 'shape', ()))}")
+        return self.matmul(vec)
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of the same size and dtype."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"dot(): argument 'tensor' must be Tensor, not {type(other).__name__}")
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        if self.shape[0] != other.shape[0]:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
+                               f"[{other.shape[0]}] to have the same number of elements, but got {self.shape[0]} "
+                               f"and {other.shape[0]} elements respectively")
+        if self.array.dtype != other.array.dtype:
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{_TORCH_NAMES[self.array.dtype.name]} and {_TORCH_NAMES[other.array.dtype.name]}")
+        return self.matmul(other)
+
+    inner = dot
+
+    def outer(self, vec2):
+        """``self[i] * vec2[j]`` for two 1-D tensors."""
+        if not isinstance(vec2, Tensor) or self.ndim != 1 or vec2.ndim != 1:
+            raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {tuple(self.shape)} and "
+                               f"{tuple(getattr(vec2, 'shape', ()))}")
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+    ger = outer
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta * self + alpha * (mat1 @ mat2)``; with ``beta=0`` self is ignored (its NaNs too)."""
+        if getattr(mat1, "ndim", 0) != 2 or getattr(mat2, "ndim", 0) != 2:
+            raise RuntimeError("addmm: mat1 and mat2 must be matrices")
+        product = mat1.mm(mat2)
+        product = product if alpha == 1 else product * alpha
+        try:
+            np.broadcast_shapes(tuple(self.shape), tuple(product.shape))  # host: shapes only
+        except ValueError:
+            raise RuntimeError(f"addmm: self of shape {tuple(self.shape)} cannot be broadcast to the product's "
+                               f"shape {tuple(product.shape)}") from None
+        if beta == 0:
+            return product  # PyTorch ignores self then (its NaNs and infinities too)
+        return (self if beta == 1 else self * beta) + product
+
     # ------------------------------------------------------------------ new tensors like this one
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return self._new(size, 0, dtype, device, requires_grad)
@@ -886,48 +1538,149 @@ class Tensor:
             raise RuntimeError(f"{op}: {what} is being used in an in-place operation; "
                                f"wrap it in tinygrad_mnist.no_grad() or use .data")
 
-    def _inplace(self, op, fn, other):
+    def _inplace(self, op, fn, other, true_division=False):
+        """``self op= other`` with the ufunc ``fn`` writing into self's memory (no temporary)."""
         self._check_inplace(op)
-        value = other.array if isinstance(other, Tensor) else other
-        fn(self.array, value, out=self.array)
+        if isinstance(other, Tensor):
+            _check_same_device(op, self, other)
+            value = other.array
+            result = promote_arrays(self.array, value, self.array.ndim == 0, value.ndim == 0)
+        elif isinstance(other, _SCALAR_TYPES):
+            value, result = other, promote_scalar(self.array.dtype, other)
+        elif _is_ndarray(other):
+            value = to_device(other, self.device)
+            result = np.promote_types(self.array.dtype, value.dtype)  # host: dtypes only
+        else:
+            raise TypeError(f"{op}(): expected a Tensor or a number, got {type(other).__name__}")
+        if true_division and result.kind != "f":
+            result = dtypes.default_float.np
+        _check_cast(op, result, self.array.dtype)
+        _check_writable_shape(op, self.shape, getattr(value, "shape", ()))
+        with _quiet_errors(self.array):
+            fn(self.array, value, out=self.array)
+        self._bump_version()
+        return self
+
+    def _assign(self, op, compute):
+        """Compute ``compute()`` out of place (outside the graph), then write it into self."""
+        self._check_inplace(op)
+        from .autograd import no_grad
+        with no_grad():
+            result = compute()
+        _check_cast(op, result.array.dtype, self.array.dtype)
+        _check_writable_shape(op, self.shape, result.shape)
+        self.array[...] = result.array
         self._bump_version()
         return self
 
     def add_(self, other, alpha=1):
-        return self._inplace("add_", get_array_module(self.array).add, other if alpha == 1 else other * alpha)
+        return self._inplace("add_", get_array_module(self.array).add, other if alpha == 1 else _scaled(other, alpha))
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", get_array_module(self.array).subtract, other if alpha == 1 else other * alpha)
+        return self._inplace("sub_", get_array_module(self.array).subtract,
+                             other if alpha == 1 else _scaled(other, alpha))
 
     def mul_(self, other):
         return self._inplace("mul_", get_array_module(self.array).multiply, other)
 
-    def div_(self, other):
-        return self._inplace("div_", get_array_module(self.array).divide, other)
+    def div_(self, other, rounding_mode=None):
+        if rounding_mode is not None:
+            return self._assign("div_", lambda: self.div(other, rounding_mode=rounding_mode))
+        return self._inplace("div_", get_array_module(self.array).true_divide, other, true_division=True)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    subtract_, multiply_, divide_, true_divide_ = sub_, mul_, div_, div_
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.array[...] = value.item() if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value.ndim} dimensions.")
+            value = value.item()
+        self.array[...] = value
         self._bump_version()
         return self
 
     def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast to self's shape, cast to self's dtype, moved to its device)."""
         self._check_inplace("copy_")
         src_array = src.array if isinstance(src, Tensor) else src
-        self.array[...] = to_device(src_array, self.device)
+        _check_writable_shape("copy_", self.shape, getattr(src_array, "shape", ()))
+        self.array[...] = to_device(src_array, self.device) if _is_ndarray(src_array) else src_array
         self._bump_version()
         return self
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
-        get_array_module(self.array).clip(self.array, min, max, out=self.array)
-        self._bump_version()
-        return self
+        return self._assign("clamp_", lambda: self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self._assign("clamp_min_", lambda: self.clamp_min(min))
+
+    def clamp_max_(self, max):
+        return self._assign("clamp_max_", lambda: self.clamp_max(max))
+
+    def relu_(self):
+        return self._assign("relu_", self.relu)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._assign("addcmul_", lambda: self.addcmul(tensor1, tensor2, value=value))
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._assign("addcdiv_", lambda: self.addcdiv(tensor1, tensor2, value=value))
+
+    def pow_(self, exponent):
+        return self._assign("pow_", lambda: self ** exponent)
+
+    def masked_fill_(self, mask, value):
+        return self._assign("masked_fill_", lambda: self.masked_fill(mask, value))
+
+    def index_fill_(self, dim, index, value):
+        return self._assign("index_fill_", lambda: self.index_fill(dim, index, value))
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._assign("index_add_", lambda: self.index_add(dim, index, source, alpha=alpha))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._assign("scatter_", lambda: self.scatter(dim, index, src, value=value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return self._assign("scatter_add_", lambda: self.scatter_add(dim, index, src))
+
+    def lerp_(self, end, weight):
+        return self._assign("lerp_", lambda: self.lerp(end, weight))
+
+    def floor_divide_(self, other):
+        return self._assign("floor_divide_", lambda: self.floor_divide(other))
+
+    def remainder_(self, other):
+        return self._assign("remainder_", lambda: self.remainder(other))
+
+    def fmod_(self, other):
+        return self._assign("fmod_", lambda: self.fmod(other))
+
+    def round_(self, decimals=0):
+        return self._assign("round_", lambda: self.round(decimals=decimals))
+
+    def tril_(self, diagonal=0):
+        return self._assign("tril_", lambda: self.tril(diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._assign("triu_", lambda: self.triu(diagonal))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         rng = backend.numpy_rng(generator)
@@ -936,6 +1689,108 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         rng = backend.numpy_rng(generator)
         return self.copy_(rng.normal(mean, std, size=self.shape).astype(self.array.dtype))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        """1 with probability ``p`` (a number, or a tensor of probabilities broadcast to self), else 0."""
+        rng = backend.numpy_rng(generator)
+        prob = to_numpy(p.array) if isinstance(p, Tensor) else p  # host: the draw is on the host
+        return self.copy_((rng.random(size=self.shape) < prob).astype(self.array.dtype))
+
+    def exponential_(self, lambd=1.0, generator=None):
+        rng = backend.numpy_rng(generator)
+        return self.copy_(rng.exponential(1.0 / lambd, size=self.shape).astype(self.array.dtype))
+
+    def random_(self, from_=0, to=None, generator=None):
+        """Integers uniform on [from_, to) (``random_(to)`` : [0, to))."""
+        if to is None:
+            from_, to = 0, from_
+        rng = backend.numpy_rng(generator)
+        return self.copy_(rng.integers(from_, to, size=self.shape).astype(self.array.dtype))
+
+    # in-place shape changes (metadata only, as in PyTorch)
+    def _reshape_in_place(self, op, out):
+        self._check_inplace(op)
+        self.array = out.array
+        self._bump_version()
+        return self
+
+    def unsqueeze_(self, dim):
+        return self._reshape_in_place("unsqueeze_", self.detach().unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        return self._reshape_in_place("squeeze_", self.detach().squeeze(dim))
+
+    def t_(self):
+        return self._reshape_in_place("t_", self.detach().t())
+
+    def transpose_(self, dim0, dim1):
+        return self._reshape_in_place("transpose_", self.detach().transpose(dim0, dim1))
+
+    # unary in-place forms: the op computed out of place, written back
+    def exp_(self):
+        return self._assign("exp_", self.exp)
+
+    def log_(self):
+        return self._assign("log_", self.log)
+
+    def sqrt_(self):
+        return self._assign("sqrt_", self.sqrt)
+
+    def abs_(self):
+        return self._assign("abs_", self.abs)
+
+    def neg_(self):
+        return self._assign("neg_", self.neg)
+
+    def sigmoid_(self):
+        return self._assign("sigmoid_", self.sigmoid)
+
+    def tanh_(self):
+        return self._assign("tanh_", self.tanh)
+
+    def floor_(self):
+        return self._assign("floor_", self.floor)
+
+    def ceil_(self):
+        return self._assign("ceil_", self.ceil)
+
+    def trunc_(self):
+        return self._assign("trunc_", self.trunc)
+
+    def sign_(self):
+        return self._assign("sign_", self.sign)
+
+    def reciprocal_(self):
+        return self._assign("reciprocal_", self.reciprocal)
+
+    def rsqrt_(self):
+        return self._assign("rsqrt_", self.rsqrt)
+
+    def sin_(self):
+        return self._assign("sin_", self.sin)
+
+    def cos_(self):
+        return self._assign("cos_", self.cos)
+
+    def log1p_(self):
+        return self._assign("log1p_", self.log1p)
+
+    def expm1_(self):
+        return self._assign("expm1_", self.expm1)
+
+    def log2_(self):
+        return self._assign("log2_", self.log2)
+
+    def log10_(self):
+        return self._assign("log10_", self.log10)
+
+    def erf_(self):
+        return self._assign("erf_", self.erf)
+
+    def square_(self):
+        return self._assign("square_", self.square)
+
+    absolute_, negative_, fix_ = abs_, neg_, trunc_
 
 
 # ---------------------------------------------------------------------- helpers for the methods
@@ -959,6 +1814,105 @@ def parse_to_args(args, kwargs):
         else:
             dtype = a
     return device, dtype
+
+
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "uint8": "Byte",
+                "bool": "Bool"}
+return_types_sort = collections.namedtuple("sort", ["values", "indices"])
+return_types_topk = collections.namedtuple("topk", ["values", "indices"])
+
+
+def _check_cast(op, result, target):
+    """PyTorch's rule for writing a result in place: never to a lower category (float -> int -> bool)."""
+    if dtypes._category_of_np(np.dtype(result)) > dtypes._category_of_np(np.dtype(target)):
+        raise RuntimeError(f"{op}(): result type {_TORCH_NAMES[np.dtype(result).name]} can't be cast to the "
+                           f"desired output type {_TORCH_NAMES[np.dtype(target).name]}")
+
+
+def _check_writable_shape(op, shape, result_shape):
+    """An in-place result must broadcast to the tensor's own shape (it cannot grow it)."""
+    try:
+        out = np.broadcast_shapes(tuple(shape), tuple(result_shape))  # host: shapes only
+    except ValueError:
+        out = None
+    if out != tuple(shape):
+        raise RuntimeError(f"{op}(): output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(out) if out is not None else list(result_shape)}")
+
+
+class _quiet_errors:
+    """NumPy's divide/overflow warnings off for an in-place ufunc: inf and nan are results."""
+
+    def __init__(self, array):
+        xp = get_array_module(array)
+        self.state = xp.errstate(divide="ignore", over="ignore", invalid="ignore") if hasattr(xp, "errstate") else None
+
+    def __enter__(self):
+        if self.state is not None:
+            self.state.__enter__()
+
+    def __exit__(self, *exc):
+        if self.state is not None:
+            self.state.__exit__(*exc)
+        return False
+
+
+def _scaled(other, alpha):
+    """``other * alpha`` for add_/sub_'s ``alpha``, outside the graph."""
+    if isinstance(other, Tensor):
+        from .autograd import no_grad
+        with no_grad():
+            return other * alpha
+    return other * alpha
+
+
+def _check_integer_divisor(op, b):
+    """Integer division by zero is an error in PyTorch (NumPy would give 0 with a warning)."""
+    if b.array.dtype.kind in "iub" and b.array.size and bool((b.array == 0).any()):
+        raise RuntimeError(f"{op}(): ZeroDivisionError: integer division by zero")
+
+
+def _reduced_shape(shape, axes):
+    return tuple(n for i, n in enumerate(shape) if axes is not None and i not in axes)
+
+
+def _sort_indices(arr, dim, descending):
+    """int64 indices sorting ``arr`` along ``dim``, equal values in their original order, NaN last
+    (first when descending: NaN counts as the largest value, as in PyTorch)."""
+    xp = get_array_module(arr)
+    kind = {"kind": "stable"} if xp is np else {}
+    if not descending:
+        return xp.argsort(arr, axis=dim, **kind).astype(np.int64, copy=False)
+    # ascending order of the reversed array, read backwards: descending, ties in original order
+    order = xp.argsort(xp.flip(arr, axis=dim), axis=dim, **kind)
+    return (arr.shape[dim] - 1 - xp.flip(order, axis=dim)).astype(np.int64, copy=False)
+
+
+def _zeros_int64(like, shape):
+    return Tensor._from_op(get_array_module(like.array).zeros(shape, dtype=np.int64), None)
+
+
+def _index_vector(op, index, t, dim):
+    """A 1-D (or 0-d) integer index for dimension ``dim`` of ``t``, checked, as an array on t's device."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.array.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got {index.ndim}-D")
+    _check_same_device(op, t, index)
+    idx = index.array.reshape(-1)
+    size = t.shape[dim] if t.ndim else 1
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -size or hi >= size:
+            raise IndexError(f"{op}(): index {hi if hi >= size else lo} is out of range for dimension {dim} "
+                             f"with size {size}")
+    return idx % size if idx.size and size else idx
+
+
+def _no_dims(op, dim):
+    raise IndexError(f"{op}(): dimension specified as {dim} but tensor has no dimensions")
 
 
 def _dim(dim, ndim, op):
@@ -1121,8 +2075,15 @@ def minimum(a, b):
     return Minimum.apply(a, b)
 
 
-def where(condition, input, other):
-    """Elements of ``input`` where ``condition`` is true, else of ``other`` (broadcasting)."""
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` is true, else of ``other`` (broadcasting);
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        if not isinstance(condition, Tensor):
+            raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): expected both input and other, or neither")
     if not isinstance(condition, Tensor) or condition.array.dtype.kind != "b":
         raise TypeError("where: condition must be a bool tensor")
     input, other = _binary_operands(input, other)
@@ -1133,8 +2094,11 @@ def where(condition, input, other):
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Div, Exp, Log, LogSoftmax,  # noqa: E402
                               MaskedFill, Maximum, Minimum, Mul, Neg, Pow, PowScalar, ReLU,
                               RPowScalar, Sigmoid, Sign, Softmax, Sqrt, Sub, Tanh, Where)
+from .ops.math import (ClampTensor, Cos, DivRounding, Erf, Expm1, FloorDivide, Fmod, Log1p,  # noqa: E402
+                       Log2, Log10, Reciprocal, Remainder, Round, Rsqrt, Sin)
 from .ops.matmul import Matmul  # noqa: E402
 from .ops.movement import (Expand, Flatten, Gather, Index, IndexPut, Permute, Reshape,  # noqa: E402
-                           Scatter, ScatterAdd, Squeeze, ToDevice, Transpose, Unsqueeze, View)
-from .ops.reduce import (Amax, Amin, MaxAll, MaxDim, Mean, MinAll, MinDim, Std, Sum,  # noqa: E402
-                         Var)
+                           Scatter, ScatterAdd, ScatterReduce, Squeeze, ToDevice, Transpose, Unsqueeze,
+                           View)
+from .ops.reduce import (Amax, Amin, Cumsum, MaxAll, MaxDim, Mean, MinAll, MinDim, Norm, Prod,  # noqa: E402
+                         Std, Sum, Var)

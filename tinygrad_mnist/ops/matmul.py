@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Op
+from ..backend import get_array_module
 
 
 class Matmul(Op):
@@ -59,3 +60,37 @@ class Linear(Op):
         if not ctx.has_bias:
             return gx, gw
         return gx, gw, (rows.sum(0) if needs[2] else None)
+
+
+class Einsum(Op):
+    """``einsum("ij,jk->ik", a, b)`` on operands whose subscripts repeat no letter within one
+    operand and whose sizes agree (``tg.einsum`` takes diagonals and broadcasts first).
+
+    The gradient of operand k is itself an einsum: of g with the other operands, to operand k's
+    subscripts. A letter only operand k has (summed away in the forward) gets the gradient
+    broadcast over it.
+    """
+
+    @staticmethod
+    def forward(ctx, *arrays, inputs, output):
+        xp = get_array_module(arrays[0])
+        ctx.save_for_backward(*arrays)
+        ctx.inputs, ctx.output = inputs, output
+        return xp.asarray(xp.einsum(",".join(inputs) + "->" + output, *arrays))
+
+    @staticmethod
+    def backward(ctx, g):
+        operands = ctx.saved_tensors
+        grads = []
+        for k, (subs, t) in enumerate(zip(ctx.inputs, operands)):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(s, o) for j, (s, o) in enumerate(zip(ctx.inputs, operands)) if j != k]
+            elsewhere = ctx.output + "".join(s for s, _ in others)
+            kept = "".join(c for c in subs if c in elsewhere)
+            grad = Einsum.apply(g, *[o for _, o in others], inputs=[ctx.output] + [s for s, _ in others], output=kept)
+            if kept != subs:  # letters only this operand had: the gradient is the same along them
+                grad = grad.reshape(tuple(n if c in kept else 1 for c, n in zip(subs, t.shape))).expand(t.shape)
+            grads.append(grad)
+        return tuple(grads)

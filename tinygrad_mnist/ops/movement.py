@@ -9,7 +9,7 @@ follow: the backward of ``a[index]`` places into zeros (``IndexPut``), whose bac
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import device_of, get_array_module, scatter_add, to_device
+from ..backend import device_of, get_array_module, scatter_add, scatter_multiply, to_device
 
 
 class Reshape(Op):
@@ -250,3 +250,23 @@ class ToDevice(Op):
     @staticmethod
     def backward(ctx, g):
         return g.to(ctx.source)
+
+
+class ScatterReduce(Op):
+    """``scatter(..., reduce="add" | "multiply")``: ``src`` added to or multiplied into ``base`` at
+    ``index`` along ``dim``. PyTorch defines no derivative for it; backward raises, as there."""
+
+    @staticmethod
+    def forward(ctx, base, index, src, dim, reduce):
+        out = base.copy()
+        where = _along(index, dim)
+        values = src[_leading(src.shape, index.shape, dim)]
+        if reduce == "add":
+            scatter_add(out, where, values)
+        else:
+            scatter_multiply(out, where, values)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'scatter' with reduce= is not implemented")

@@ -172,3 +172,106 @@ class MaxDim(Op):
 
 class MinDim(MaxDim):
     arg = "argmin"
+
+
+class Prod(Op):
+    """The product over ``axes`` (None: all elements).
+
+    d prod / d a_i is the product of the other elements. Without zeros that is ``prod / a_i``
+    (PyTorch's formula). With zeros, per slice: one zero at k gives the product P of the
+    nonzero elements at k and 0 elsewhere; two or more zeros give 0 everywhere. Written so that
+    those zeros keep their own derivatives (``zs``, the sum of a slice's zeros, is 0 but grows
+    with each zero), the second derivative is right too (and equals PyTorch's).
+    """
+
+    @staticmethod
+    def forward(ctx, a, axes=None, keepdim=False):
+        ctx.save_for_backward(a)
+        ctx.axes = axes
+        with _quiet(get_array_module(a)):
+            return a.prod(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        axes = ctx.axes
+        g = g.reshape(keepdim_shape(a.shape, axes))
+        if a.ndim == 0:
+            return g
+        zero = a == 0                                                 # a constant mask
+        count = zero.sum(axes, keepdim=True)
+        nonzero = a.masked_fill(zero, 1)
+        p = Prod.apply(nonzero, axes=axes, keepdim=True)              # product of the nonzero elements
+        zs = a.masked_fill(~zero, 0).sum(axes, keepdim=True)          # 0, with derivative 1 per zero
+        others = p / nonzero                                          # no zero in the slice: prod / a_i
+        one_zero = p.where(zero, zs * others)                         # P at the zero, 0 * (P / a_i) elsewhere
+        two_zeros = ((zs - a) * p).where(zero, 0)                     # 0, but P times the other zero's change
+        others = others.where(count == 0, one_zero.where(count == 1, two_zeros.where(count == 2, 0)))
+        return g * others
+
+
+class Cumsum(Op):
+    """Running sums along ``dim``; the gradient is the running sum of g from the other end."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return get_array_module(a).cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+class Norm(Op):
+    """The vector p-norm over ``axes`` (None: all elements): (sum |a|^p)^(1/p); p = inf: max |a|,
+    -inf: min |a|, 0: the count of nonzeros.
+
+    The gradients (PyTorch's, subgradient 0 where the norm is 0): p = 2: a / norm; p = 1:
+    sign(a); p = ±inf: sign(a), shared evenly among the elements reaching the norm (a multiply,
+    as PyTorch); other p: sign(a) |a|^(p-1) / norm^(p-1); p = 0: 0. (At a zero vector the
+    2-norm's second derivative is 0 here; PyTorch's is NaN.)
+    """
+
+    @staticmethod
+    def forward(ctx, a, p, axes=None, keepdim=False):
+        xp = get_array_module(a)
+        ctx.p, ctx.axes = p, axes
+        mag = xp.abs(a)
+        with _quiet(xp):
+            if p == 2:
+                out = xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+            elif p == 1:
+                out = mag.sum(axis=axes, keepdims=True)
+            elif p == math.inf:
+                out = mag.max(axis=axes, keepdims=True)
+            elif p == -math.inf:
+                out = mag.min(axis=axes, keepdims=True)
+            elif p == 0:
+                out = (a != 0).sum(axis=axes, keepdims=True).astype(a.dtype)
+            else:
+                out = (mag ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        out = _reduced_out(out, axes, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        p, shape = ctx.p, keepdim_shape(a.shape, ctx.axes)
+        g, out = g.reshape(shape), out.reshape(shape)
+        if p == 0:
+            return g.new_zeros(a.shape)
+        if p == 1:
+            return a.sign() * g
+        if p == 2:
+            return a * (g / out).masked_fill(out == 0, 0)
+        if p in (math.inf, -math.inf):
+            mag = a.abs()
+            hit = ((mag == out) | (mag != mag)).to(g.dtype)           # the extreme elements (and NaNs)
+            return a.sign() * (g / hit.sum(ctx.axes, keepdim=True) * hit)
+        if p < 1:
+            scaled = a.sign() * (a.abs() ** (p - 1)).masked_fill(a == 0, 0)
+            return scaled * g * out ** (1 - p)
+        scaled = a.sign() * a.abs() ** (p - 1) if p < 2 else a * a.abs() ** (p - 2)
+        return scaled * (g / out ** (p - 1)).masked_fill(out == 0, 0)
