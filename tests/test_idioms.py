@@ -366,3 +366,11 @@ def test_detach_and_type_as():
                          np.array([1, 2]))
     assert tg.tensor([1, 2]).type_as(tg.ones(1, dtype=tg.float64)).dtype is tg.float64
     assert math.isclose(tg.tensor(2.0).pow(0.5).item(), 2 ** 0.5, rel_tol=1e-6)
+
+
+def test_backward_inputs_only_touch_those_grads():
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0], requires_grad=True)
+    ta, tb = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([3.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    (ta * tb).sum().backward(inputs=[ta])
+    assert a.grad.tolist() == ta.grad.tolist() and b.grad is None and tb.grad is None

@@ -1195,8 +1195,10 @@ class Tensor:
                 raise RuntimeError(f"repeat_interleave(): repeats must be an integer 0-dim or 1-dim tensor of "
                                    f"size 1 or {t.shape[d]}, got {repeats.dtype} of shape {tuple(repeats.shape)}")
             xp = get_array_module(t.array)
-            counts = to_device(repeats.array, t.device)
-            index = xp.repeat(xp.arange(t.shape[d]), counts if counts.size > 1 else int(counts[0]))
+            counts = to_numpy(repeats.array).tolist()  # host: the output's size depends on the counts
+            if any(c < 0 for c in counts):
+                raise RuntimeError("repeat_interleave(): repeats can not be negative")
+            index = xp.repeat(xp.arange(t.shape[d]), counts if len(counts) > 1 else counts[0])
             return Index.apply(t, index=(slice(None),) * d + (index,))
         if isinstance(repeats, bool) or not isinstance(repeats, numbers.Integral) or repeats < 0:
             raise RuntimeError(f"repeat_interleave(): repeats must be a non-negative int or a tensor, got {repeats!r}")
