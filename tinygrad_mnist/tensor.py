@@ -979,10 +979,15 @@ def _dim_or_axis(dim, axis):
 
 
 def _shape_arg(shape):
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``; every entry an int (2.5, True, "2" are refused)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(n) for n in shape)
+    out = []
+    for position, n in enumerate(shape):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, Tensor)):
+            raise TypeError(f"size must be a tuple of ints, but found {n!r} ({type(n).__name__}) at position {position}")
+        out.append(int(n))
+    return tuple(out)
 
 
 def _index_arg(index, t):

@@ -105,6 +105,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                            f"{input.dtype} (shape {_shape_of(input)}) and weight {weight.dtype} "
                            f"(shape {_shape_of(weight)})")
     out_ch, in_ch, kh, kw = weight.shape
+    if kh == 0 or kw == 0:
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got weight of shape "
+                           f"{_shape_of(weight)} (kH: {kh} kW: {kw})")
     c, h, w = input.shape[-3:]
     if out_ch % groups:
         raise RuntimeError(f"{op}: expected weight of shape {_shape_of(weight)} to have a number of output "
