@@ -84,16 +84,17 @@ class Std(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False, correction=1):
         xp = get_array_module(a)
-        out = Var.forward(ctx, a, axes, True, correction)
+        var = Var.forward(ctx, a, axes, True, correction)
         with _quiet(xp):
-            out = xp.sqrt(out)
-        ctx.save_for_backward(a, out)
-        return _reduced_out(out, axes, keepdim)
+            out = _reduced_out(xp.sqrt(var), axes, keepdim)
+        ctx.save_for_backward(a, out)            # the output itself: its graph is part of the derivative
+        return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        g = g.reshape(out.shape)
+        keep = keepdim_shape(a.shape, ctx.axes)
+        g, out = g.reshape(keep), out.reshape(keep)
         return var_backward((g / (2 * out)).masked_fill(out == 0, 0), a, ctx.axes, ctx.dof)  # d sqrt(v) = dv / 2 sqrt(v)
 
 
