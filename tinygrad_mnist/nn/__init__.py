@@ -17,7 +17,8 @@ from . import functional, init
 from .layers import (AvgPool2d, Conv2d, CrossEntropyLoss, Dropout, Flatten, Identity, Linear, LogSoftmax,
                      MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid, Softmax, Tanh)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .parallel import DataParallel
 
 __all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Linear",
            "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "Identity", "Softmax",
-           "LogSoftmax", "Tanh", "Sigmoid", "CrossEntropyLoss", "NLLLoss", "MSELoss"]
+           "LogSoftmax", "Tanh", "Sigmoid", "CrossEntropyLoss", "NLLLoss", "MSELoss", "DataParallel"]
