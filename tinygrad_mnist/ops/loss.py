@@ -80,8 +80,8 @@ def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
     """(the loss, the class-last log-probabilities): CrossEntropy's forward, shared with its fast route."""
     xp = get_array_module(x)
     xl = _class_last(x)
-    z = xl - xl.max(axis=-1, keepdims=True)                     # max subtraction: exp(z) <= 1
     with _quiet(xp):
+        z = xl - xl.max(axis=-1, keepdims=True)                 # max subtraction: exp(z) <= 1
         log_probs = z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
     safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
     picked = xp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]

@@ -41,10 +41,9 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.in_shape, ctx.axes = a.shape, axes
+        ctx.count = math.prod(a.shape) if axes is None else math.prod(a.shape[i] for i in axes)
         with _quiet(get_array_module(a)):
-            out = a.mean(axis=axes, keepdims=keepdim)
-        ctx.count = a.size // out.size if out.size else 0
-        return out
+            return a.sum(axis=axes, keepdims=keepdim) / a.dtype.type(ctx.count)   # NaN for no elements
 
     @staticmethod
     def backward(ctx, g):
