@@ -234,16 +234,11 @@ class Tensor:
         return t
 
     def detach_(self):
-        """Take this tensor out of the graph, in place (it becomes a leaf)."""
-        if self.grad_fn is not None and self._is_view_of_graph():
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        """Take this tensor out of the graph, in place (it becomes a leaf that needs no gradient)."""
         self.grad_fn = None
         self.requires_grad = False
         self._output_nr = 0
         return self
-
-    def _is_view_of_graph(self):
-        return False
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
