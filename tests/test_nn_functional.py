@@ -114,7 +114,7 @@ def test_binary_cross_entropy_saturated_probabilities(device):
     p = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
     t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
     assert_matches_torch(lambda a: F.binary_cross_entropy(a, tg.tensor(t, device=device), reduction="none"),
-                         lambda a: TF.binary_cross_entropy(a, torch.tensor(t), reduction="none"), p,
+                         lambda a: TF.binary_cross_entropy(a, torch.tensor(t, device=a.device), reduction="none"), p,
                          device=device, second_order=False)
 
 
@@ -135,7 +135,8 @@ def test_bce_with_logits_matches_torch(shape, weighted, positive, reduction, see
 
     def ref(a, b):
         return TF.binary_cross_entropy_with_logits(
-            a, b, weight=None if w is None else torch.tensor(w), pos_weight=None if pw is None else torch.tensor(pw),
+            a, b, weight=None if w is None else torch.tensor(w, device=a.device),
+            pos_weight=None if pw is None else torch.tensor(pw, device=a.device),
             reduction=reduction)
     assert_matches_torch(ours, ref, x, t, dtype=dtype, device=device)
 
@@ -173,7 +174,7 @@ def test_pointwise_losses_weight_broadcast_and_legacy(device):
     a, b, w = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.uniform(0, 1, (3, 4))
     for name in ("l1_loss", "huber_loss"):
         assert_matches_torch(lambda x, y: getattr(F, name)(x, y, weight=tg.tensor(w, device=device)),
-                             lambda x, y: getattr(TF, name)(x, y, weight=torch.tensor(w)), a, b, device=device)
+                             lambda x, y: getattr(TF, name)(x, y, weight=torch.tensor(w, device=x.device)), a, b, device=device)
     with pytest.warns(UserWarning, match="different to the input size"):
         out = F.l1_loss(tg.tensor(a, device=device), tg.tensor(b[:1], device=device))
     with pytest.warns(UserWarning, match="different to the input size"):
@@ -203,7 +204,7 @@ def test_kl_div_matches_torch(n, c, log_target, zeros, reduction, seed, dtype, d
     tgt = target.astype(dtype)
     assert_matches_torch(
         lambda x: F.kl_div(x.log_softmax(1), tg.tensor(tgt, device=device), reduction=reduction, log_target=log_target),
-        lambda x: TF.kl_div(x.log_softmax(1), torch.tensor(tgt), reduction=reduction, log_target=log_target),
+        lambda x: TF.kl_div(x.log_softmax(1), torch.tensor(tgt, device=x.device), reduction=reduction, log_target=log_target),
         logits, dtype=dtype, device=device)
     if not zeros:  # the target's gradient too
         assert_matches_torch(lambda x, t: F.kl_div(x, t, reduction=reduction, log_target=log_target),
@@ -250,7 +251,7 @@ def test_cross_entropy_label_smoothing_matches_torch(problem, ignore, reduction,
                                ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
 
     def ref(x, t):
-        return TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), ignore_index=ignore_index,
+        return TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w, device=x.device), ignore_index=ignore_index,
                                 reduction=reduction, label_smoothing=eps)
     assert_matches_torch(ours, ref, logits, target, dtype=dtype, device=device)
 
@@ -269,7 +270,7 @@ def test_cross_entropy_probability_targets_match_torch(problem, reduction, dtype
                                reduction=reduction, label_smoothing=eps)
 
     def ref(x, t):
-        return TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w), reduction=reduction,
+        return TF.cross_entropy(x, t, weight=None if w is None else torch.tensor(w, device=x.device), reduction=reduction,
                                 label_smoothing=eps)
     assert_matches_torch(ours, ref, logits, probs, dtype=dtype, device=device)
 
@@ -331,15 +332,15 @@ def test_functional_batch_norm_training_matches_torch(n, c, spatial, affine, see
     state = {}
 
     def ours(t, *wb):
-        state["ours"] = (tg.tensor(rm.astype(dtype)), tg.tensor(rv.astype(dtype)))
+        state["ours"] = (tg.tensor(rm.astype(dtype), device=device), tg.tensor(rv.astype(dtype), device=device))
         return F.batch_norm(t, *state["ours"], *wb, training=True, momentum=0.3, eps=1e-3)
 
     def ref(t, *wb):
-        state["torch"] = (torch.tensor(rm.astype(dtype)), torch.tensor(rv.astype(dtype)))
+        state["torch"] = (torch.tensor(rm.astype(dtype), device=t.device), torch.tensor(rv.astype(dtype), device=t.device))
         return TF.batch_norm(t, *state["torch"], *wb, training=True, momentum=0.3, eps=1e-3)
     assert_matches_torch(ours, ref, *args, dtype=dtype, device=device)
     for o, t in zip(state["ours"], state["torch"]):
-        np.testing.assert_allclose(to_numpy(o.array), t.numpy(), rtol=1e-10 if dtype == np.float64 else 1e-5)
+        np.testing.assert_allclose(to_numpy(o.array), t.cpu().numpy(), rtol=1e-10 if dtype == np.float64 else 1e-5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -349,7 +350,7 @@ def test_functional_batch_norm_eval_matches_torch(n, c, affine, seed, dtype, dev
     rm, rv = rng.standard_normal(c).astype(dtype), rng.uniform(0.5, 2, c).astype(dtype)
     args = [rng.standard_normal((n, c, 2))] + ([rng.uniform(0.5, 2, c), rng.standard_normal(c)] if affine else [])
     assert_matches_torch(lambda t, *wb: F.batch_norm(t, tg.tensor(rm, device=device), tg.tensor(rv, device=device), *wb),
-                         lambda t, *wb: TF.batch_norm(t, torch.tensor(rm), torch.tensor(rv), *wb),
+                         lambda t, *wb: TF.batch_norm(t, torch.tensor(rm, device=t.device), torch.tensor(rv, device=t.device), *wb),
                          *args, dtype=dtype, device=device)
 
 
