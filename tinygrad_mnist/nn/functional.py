@@ -357,7 +357,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.is_floating_point():
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and target.is_floating_point() \
+            and tuple(target.shape) == tuple(input.shape):   # PyTorch's rule: same shape, probabilities
         return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing)
     if not label_smoothing:
         return _target_loss("cross_entropy", CrossEntropy, input, target, weight, ignore_index, reduction)
@@ -374,9 +375,6 @@ def _class_weight_view(weight, input, class_dim):
 
 def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing):
     op = "cross_entropy"
-    if tuple(target.shape) != tuple(input.shape):
-        raise RuntimeError(f"{op}: a floating-point target holds class probabilities and must have the "
-                           f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if target.array.dtype != input.array.dtype:
