@@ -383,6 +383,20 @@ def test_group_norm_matches_torch(n, groups, per_group, spatial, affine, seed, d
                          *args, dtype=dtype, device=device)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), spatial=st.lists(st.integers(2, 3), min_size=1, max_size=2),
+       affine=st.booleans(), seed=seeds)
+def test_instance_norm_matches_torch(n, c, spatial, affine, seed, dtype, device):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *spatial)) * 2
+    if affine:
+        w, b = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+        assert_matches_torch(lambda t, u, v: F.instance_norm(t, weight=u, bias=v),
+                             lambda t, u, v: TF.instance_norm(t, weight=u, bias=v), x, w, b, dtype=dtype, device=device)
+    else:
+        assert_matches_torch(F.instance_norm, TF.instance_norm, x, dtype=dtype, device=device)
+
+
 def test_normalization_errors_like_torch():
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
         F.batch_norm(tg.zeros(1, 3), None, None, training=True)
@@ -394,6 +408,8 @@ def test_normalization_errors_like_torch():
         F.group_norm(tg.zeros(2, 3, 4), 2)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         F.group_norm(tg.zeros(1, 2, 1), 2)
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
+        F.instance_norm(tg.zeros(3, 2, 1))
 
 
 # ---------------------------------------------------------------------- embedding

@@ -994,7 +994,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if running_mean is not None or running_var is not None or not use_input_stats:
         raise NotImplementedError("instance_norm: running statistics are not supported (only use_input_stats=True)")
     x = _float_input("instance_norm", input)
-    return group_norm(x, x.shape[1], weight, bias, eps)
+    if x.ndim < 3 or math.prod(x.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(x.shape)}")
+    dims = tuple(range(2, x.ndim))
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, keepdim=True, correction=0)
+    return _affine((x - mean) / (var + eps).sqrt(), weight, bias, _channel_shape(x))
 
 
 # ---------------------------------------------------------------------- embedding
