@@ -20,7 +20,9 @@ The steps, in the order the doc walks through them:
  9. the DOT file (and an SVG when Graphviz is installed);
 10. the per-op profile of the step;
 11. anomaly detection: a planted log(0) in the forward, and an infinite gradient (sqrt at 0) in
-    the backward, each caught and named.
+    the backward, each caught and named;
+12. a second derivative: the graph that ``create_graph=True`` records for a backward, a hand
+    derivation checked, and a Hessian-vector product of the CNN's loss against finite differences.
 """
 import argparse
 import re
@@ -204,6 +206,42 @@ def main():
             penalised_loss().backward()
     except tg.autograd.AnomalyError as exc:
         print(f"AnomalyError: {exc}")
+
+    # ------------------------------------------------------------------ 12. second derivatives
+    section("12. A second derivative: f(x) = x tanh(x) at x = 0.5, by hand and by the engine")
+    xs = tg.tensor(0.5, dtype=tg.float64, requires_grad=True)
+    f = xs * xs.tanh()
+    (df,) = tg.autograd.grad(f, xs, create_graph=True)      # the backward is recorded: df has a graph
+    print(f"df/dx = {df.item():.12f}, grad_fn {df.grad_fn.name()}; the backward's own graph:")
+    print(tg.viz.graph(df, params={"x": xs}))
+    (d2f,) = tg.autograd.grad(df, xs)
+    t = np.tanh(0.5)
+    by_hand = 2 * (1 - t * t) - 2 * 0.5 * t * (1 - t * t)    # d/dx [tanh x + x (1 - tanh^2 x)]
+    print(f"d2f/dx2 = {d2f.item():.12f}; by hand 2(1 - t^2) - 2x t (1 - t^2) = {by_hand:.12f}")
+
+    section("12b. A Hessian-vector product of the CNN's loss in its last weight, against finite differences")
+    w = params["linears.4.weight"]
+    xd, yd = x.double(), y
+    model.double()
+
+    def loss_grad(create_graph=False):
+        (gw,) = tg.autograd.grad(F.cross_entropy(model(xd), yd), w, create_graph=create_graph)
+        return gw
+    v = tg.tensor(np.random.default_rng(0).standard_normal(w.shape))
+    gw = loss_grad(create_graph=True)
+    (hv,) = tg.autograd.grad((gw * v).sum(), w)              # H v = d <grad L, v> / dw
+    eps = 1e-5
+    with tg.no_grad():
+        w.add_(eps * v)
+    plus = loss_grad()
+    with tg.no_grad():
+        w.sub_(2 * eps * v)
+    minus = loss_grad()
+    with tg.no_grad():
+        w.add_(eps * v)
+    finite = (plus - minus) / (2 * eps)
+    print(f"|H v| = {norm(hv):.6g}; max |H v - (grad(w + eps v) - grad(w - eps v)) / 2 eps| = "
+          f"{float(np.abs(tg.backend.to_numpy((hv - finite).array)).max()):.2e}")
 
 
 if __name__ == "__main__":

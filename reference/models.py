@@ -18,7 +18,7 @@ from .specs import MODEL_NAMES, get_spec
 
 __all__ = [
     "FeedForward", "NN", "MNISTnn", "MNISTnnFixed", "StridedCNN", "StridedCNNFixed", "LeNet",
-    "ConvNet", "MODELS", "build_model",
+    "ConvNet", "BasicBlock", "ResNet", "resnet18", "MODELS", "build_model",
 ]
 
 
@@ -182,6 +182,78 @@ class ConvNet(nn.Module):
         return x
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block: two 3x3 convolutions with batch norm, and the input added back
+    (through a 1x1 convolution when the block changes the size or the number of channels)."""
+
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out = out + identity
+        return self.relu(out)
+
+
+class ResNet(nn.Module):
+    """ResNet (He et al. 2015) as torchvision lays it out, so that state_dict keys match its
+    checkpoints: conv1 7x7/2, bn1, relu, maxpool 3x3/2, layer1..layer4 of blocks (the first block
+    of layers 2-4 halves the size), a global average pool and the fc layer."""
+
+    def __init__(self, block, layers, num_classes=1000):
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        for m in self.modules():  # torchvision's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, block, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        x = x.reshape(x.size(0), -1)
+        return self.fc(x)
+
+
 _CLASSES = {cls.__name__: cls for cls in (FeedForward, NN, MNISTnn, MNISTnnFixed, StridedCNN,
                                           StridedCNNFixed, LeNet, ConvNet)}
 MODELS: dict = {name: _CLASSES[get_spec(name).factory] for name in MODEL_NAMES}
@@ -196,3 +268,21 @@ def build_model(name: str, seed: int | None = None) -> nn.Module:
     if seed is not None:
         torch.manual_seed(seed)
     return cls()
+
+
+def resnet18(num_classes: int = 1000, weights=None) -> nn.Module:
+    """ResNet-18 with torchvision's architecture and keys, in torch alone (no torchvision needed).
+
+    ``weights``: a path to a safetensors or ``torch.save`` state_dict file, or a state_dict.
+    """
+    model = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
+    if weights is not None:
+        if isinstance(weights, dict):
+            state = weights
+        elif str(weights).endswith(".safetensors"):
+            from safetensors.torch import load_file
+            state = load_file(str(weights))
+        else:
+            state = torch.load(weights, weights_only=True)
+        model.load_state_dict(state)
+    return model

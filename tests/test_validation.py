@@ -258,3 +258,40 @@ def test_layer_errors_read_well():
     for fn, error, message in cases:
         with pytest.raises(error, match=re.escape(message)):
             fn()
+
+
+# ---------------------------------------------------------------------- shape arguments of tensor methods
+RESHAPING = {
+    "reshape": (lambda t, s: t.reshape(*s), lambda t, s: t.reshape(*s)),
+    "view": (lambda t, s: t.view(*s), lambda t, s: t.view(*s)),
+    "expand": (lambda t, s: t.expand(*s), lambda t, s: t.expand(*s)),
+    "new_zeros": (lambda t, s: t.new_zeros(s), lambda t, s: t.new_zeros(s)),
+}
+
+
+@given(bad=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=3),
+                     st.just(np.float64(2.0))),
+       position=st.integers(0, 1), name=st.sampled_from(sorted(RESHAPING)))
+def test_shape_arguments_of_methods_must_be_ints(bad, position, name):
+    ours, theirs = RESHAPING[name]
+    shape = [1, 1]
+    shape[position] = bad
+    torch_error = raised(lambda: theirs(torch.ones(1, 1), shape))
+    if isinstance(bad, bool):  # torch reads a bool in a size as an int; we refuse it, naming it
+        torch_error = TypeError()
+    assert torch_error is not None
+    exc = raised(lambda: ours(tg.ones(1, 1), shape))
+    assert isinstance(exc, TypeError) and names_value(exc, bad) and f"position {position}" in str(exc)
+
+
+@given(kh=st.integers(0, 3), kw=st.integers(0, 3))
+def test_conv2d_refuses_an_empty_kernel(kh, kw):
+    weight = np.ones((2, 1, kh, kw))
+    x = np.ones((1, 1, 5, 5))
+    if kh and kw:
+        assert tuple(tg.nn.functional.conv2d(tg.tensor(x), tg.tensor(weight)).shape) == \
+            tuple(torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(weight)).shape)
+        return
+    assert isinstance(raised(lambda: torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(weight))), RuntimeError)
+    exc = raised(lambda: tg.nn.functional.conv2d(tg.tensor(x), tg.tensor(weight)))
+    assert isinstance(exc, RuntimeError) and "kernel size should be greater than zero" in str(exc)

@@ -16,7 +16,7 @@ from .nn import functional as F
 from .specs import MODEL_NAMES, get_spec
 
 __all__ = ["FeedForward", "NN", "MNISTnn", "MNISTnnFixed", "StridedCNN", "StridedCNNFixed", "LeNet",
-           "ConvNet", "MODELS", "build_model"]
+           "ConvNet", "BasicBlock", "ResNet", "resnet18", "MODELS", "build_model"]
 
 
 class FeedForward(nn.Module):
@@ -174,6 +174,78 @@ class ConvNet(nn.Module):
         return x
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block: two 3x3 convolutions with batch norm, and the input added back
+    (through a 1x1 convolution when the block changes the size or the number of channels)."""
+
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out = out + identity
+        return self.relu(out)
+
+
+class ResNet(nn.Module):
+    """ResNet (He et al. 2015) as torchvision lays it out, so that state_dict keys match its
+    checkpoints: conv1 7x7/2, bn1, relu, maxpool 3x3/2, layer1..layer4 of blocks (the first block
+    of layers 2-4 halves the size), a global average pool and the fc layer."""
+
+    def __init__(self, block, layers, num_classes=1000):
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        for m in self.modules():  # torchvision's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def _make_layer(self, block, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        x = x.reshape(x.size(0), -1)
+        return self.fc(x)
+
+
 _CLASSES = {cls.__name__: cls for cls in (FeedForward, NN, MNISTnn, MNISTnnFixed, StridedCNN,
                                           StridedCNNFixed, LeNet, ConvNet)}
 MODELS = {name: _CLASSES[get_spec(name).factory] for name in MODEL_NAMES}
@@ -190,3 +262,25 @@ def build_model(name, seed=None):
         from .creation import manual_seed
         manual_seed(seed)
     return MODELS[name]()
+
+
+def resnet18(num_classes=1000, weights=None, progress=True, pretrained=None):
+    """ResNet-18 as ``torchvision.models.resnet18``, with its state_dict keys.
+
+    ``weights``: a checkpoint of a ResNet-18 (a path to a safetensors file, or a state_dict), such
+    as torchvision's published file converted with ``python -m tinygrad_mnist convert IN.pth
+    OUT.safetensors``; its ``fc`` must have ``num_classes`` outputs. This machine has no internet,
+    so torchvision's named weights (``weights="DEFAULT"``, ``pretrained=True``) cannot be
+    downloaded: they raise and say how to convert the file instead.
+    """
+    if pretrained or (isinstance(weights, str) and not weights.endswith(".safetensors")) or (
+            weights is not None and not isinstance(weights, (str, dict)) and not hasattr(weights, "__fspath__")):
+        raise ValueError(f"resnet18: torchvision's named weights ({weights!r}{', pretrained=True' if pretrained else ''})"
+                         f" would be downloaded; download resnet18-f37072fd.pth elsewhere, convert it with "
+                         f"'python -m tinygrad_mnist convert resnet18-f37072fd.pth resnet18.safetensors' and "
+                         f"pass weights='resnet18.safetensors'")
+    model = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
+    if weights is not None:
+        from .interop import load
+        model.load_state_dict(weights if isinstance(weights, dict) else load(weights))
+    return model

@@ -254,16 +254,11 @@ class Tensor:
         return t
 
     def detach_(self):
-        """Take this tensor out of the graph, in place (it becomes a leaf)."""
-        if self.grad_fn is not None and self._is_view_of_graph():
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        """Take this tensor out of the graph, in place (it becomes a leaf that needs no gradient)."""
         self.grad_fn = None
         self.requires_grad = False
         self._output_nr = 0
         return self
-
-    def _is_view_of_graph(self):
-        return False
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
@@ -1935,10 +1930,15 @@ def _dim_or_axis(dim, axis):
 
 
 def _shape_arg(shape):
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``; every entry an int (2.5, True, "2" are refused)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(n) for n in shape)
+    out = []
+    for position, n in enumerate(shape):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, Tensor)):
+            raise TypeError(f"size must be a tuple of ints, but found {n!r} ({type(n).__name__}) at position {position}")
+        out.append(int(n))
+    return tuple(out)
 
 
 def _index_arg(index, t):

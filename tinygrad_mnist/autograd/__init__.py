@@ -8,7 +8,7 @@
 * ``gradcheck``: ``gradcheck`` and ``gradgradcheck`` by finite differences;
 * ``functional``: ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp``, ``vhp``.
 """
-from . import anomaly_mode, engine, function, grad_mode
+from . import anomaly_mode, engine, function, functional, grad_mode
 from .anomaly_mode import (AnomalyError, add_observer, detect_anomaly, is_anomaly_enabled,
                            remove_observer, set_detect_anomaly, trace)
 from .engine import backward, grad, run_backward
@@ -37,5 +37,5 @@ __all__ = [
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "trace",
     "add_observer", "remove_observer",
     "gradcheck", "gradgradcheck", "GradcheckError", "Variable",
-    "function", "engine", "grad_mode", "anomaly_mode",
+    "function", "functional", "engine", "grad_mode", "anomaly_mode",
 ]

@@ -131,9 +131,9 @@ def backward_observed(node, grads, create_graph):
                           f"no op's backward produced it: it came from the gradient passed to backward() or "
                           f"autograd.grad(), from a hook, or from two finite gradients whose sum overflowed"))
     saved_shapes = None
-    if instruments.observers and node._saved:  # about to be freed: keep their shapes for tg.viz.graph
+    if instruments.observers and (node._saved or node._arrays):  # about to be freed: keep their shapes
         saved_shapes = tuple(tuple((s.tensor.array if s.tensor is not None else s.array).shape)
-                             if s is not None else () for s in node._saved)
+                             for s in node._saved if s is not None) + tuple(tuple(a.shape) for a in node._arrays)
     start = time.perf_counter()
     instruments.active = False  # the Tensor ops inside a backward are part of it, not ops of their own
     try:

@@ -19,6 +19,8 @@ recorded: they have a graph of their own, which a second backward can walk.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from . import grad_mode
 from .function import AccumulateGrad, instruments
@@ -149,7 +151,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
 
     # 3. Run each node once all its gradients are in.
     observed = instruments.active
-    with grad_mode.set_grad_enabled(create_graph):
+    # inf and NaN are results, as in PyTorch: no NumPy warnings from the backward's arithmetic
+    with grad_mode.set_grad_enabled(create_graph), np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # host: a flag
         while ready:
             node = ready.pop()
             grads = arriving.pop(node, None)

@@ -51,7 +51,7 @@ import functools
 import weakref
 
 from .. import fast as _fast
-from ..tensor import Tensor, VersionCounter
+from ..tensor import Tensor
 from . import grad_mode
 
 __all__ = ["Node", "Function", "Op", "AccumulateGrad", "once_differentiable", "RemovableHandle",
@@ -448,5 +448,3 @@ class _OnceDifferentiable(Function):
         raise RuntimeError("trying to differentiate twice a function that was marked with "
                            "@once_differentiable")
 
-
-VersionCounter = VersionCounter  # re-exported for the engine's tests

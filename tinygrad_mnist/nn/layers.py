@@ -24,10 +24,16 @@ import numbers
 from .. import creation, dtypes
 from . import functional as F
 from . import init
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401  (their home until nn.activation)
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "Identity",
-           "Softmax", "LogSoftmax", "Tanh", "Sigmoid", "CrossEntropyLoss", "NLLLoss", "MSELoss"]
+__all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
+           "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+           "Identity", "Embedding", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "ZeroPad1d",
+           "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+           "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "CosineSimilarity", "CrossEntropyLoss", "NLLLoss",
+           "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "BCELoss", "BCEWithLogitsLoss"]
 
 
 def _pair(v):
@@ -44,16 +50,17 @@ def _int(layer, name, value, minimum):
     return int(value)
 
 
-def _ints(layer, name, value, minimum):
-    """An int or a pair of ints (or one int in a sequence, as PyTorch allows), each checked as
-    :func:`_int` does; returns the pair."""
+def _ints(layer, name, value, minimum, n=2):
+    """An int or ``n`` ints (a pair by default; or one int in a sequence, as PyTorch allows), each
+    checked as :func:`_int` does; returns the n-tuple."""
     if isinstance(value, (tuple, list)):
         if len(value) == 1:
-            value = (value[0], value[0])
-        if len(value) != 2:
-            raise TypeError(f"{layer}: argument '{name}' must be an int or a pair of ints, got {value!r}")
+            value = (value[0],) * n
+        if len(value) != n:
+            what = "an int" if n == 1 else "a pair of ints" if n == 2 else f"{n} ints"
+            raise TypeError(f"{layer}: argument '{name}' must be an int or {what}, got {value!r}")
         return tuple(_int(layer, f"{name}[{i}]", v, minimum) for i, v in enumerate(value))
-    return (_int(layer, name, value, minimum),) * 2
+    return (_int(layer, name, value, minimum),) * n
 
 
 def _empty(shape, device, dtype):
@@ -97,43 +104,49 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """2-D convolution over NCHW input; weight (out, in/groups, kH, kW), bias (out,).
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
-    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs; ``padding`` may
-    also be 'valid' or 'same'. Only ``padding_mode='zeros'`` is supported.
-    """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+class _ConvNd(Module):
+    """What Conv1d/Conv2d/ConvTranspose1d/ConvTranspose2d share: PyTorch's arguments, checks,
+    parameters (weight (out, in/groups, *k), or (in, out/groups, *k) when transposed) and
+    initialisation (kaiming-uniform a=sqrt(5), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)))."""
+
+    _n = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
+                 output_padding, groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
-        in_channels = _int("Conv2d", "in_channels", in_channels, 1)
-        out_channels = _int("Conv2d", "out_channels", out_channels, 1)
+        layer = type(self).__name__
+        in_channels = _int(layer, "in_channels", in_channels, 1)
+        out_channels = _int(layer, "out_channels", out_channels, 1)
         if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups <= 0:
             raise ValueError(f"groups must be a positive integer, got {groups!r}")
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: argument 'padding': invalid padding string {padding!r}, should be one of "
+                raise ValueError(f"{layer}: argument 'padding': invalid padding string {padding!r}, should be one of "
                                  f"['valid', 'same']")
-        self.kernel_size = _ints("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = _ints("Conv2d", "stride", stride, 1)
-        self.padding = padding if isinstance(padding, str) else _ints("Conv2d", "padding", padding, 0)
-        self.dilation = _ints("Conv2d", "dilation", dilation, 1)
-        if padding == "same" and self.stride != (1, 1):
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
+        n = self._n
+        self.kernel_size = _ints(layer, "kernel_size", kernel_size, 1, n)
+        self.stride = _ints(layer, "stride", stride, 1, n)
+        self.padding = padding if isinstance(padding, str) else _ints(layer, "padding", padding, 0, n)
+        self.dilation = _ints(layer, "dilation", dilation, 1, n)
+        if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.transposed = False
-        self.output_padding = (0, 0)
+        self.transposed = transposed
+        self.output_padding = _ints(layer, "output_padding", output_padding, 0, n)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = Parameter(_empty((out_channels, in_channels // groups) + self.kernel_size, device, dtype))
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(_empty(shape + self.kernel_size, device, dtype))
         if bias:
             self.bias = Parameter(_empty((out_channels,), device, dtype))
         else:
@@ -141,9 +154,51 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        # kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             _reset_bias(self.bias, self.weight)
+
+    def _mode_padding(self):
+        """F.pad's amounts (last dimension first) for a padding_mode other than 'zeros'."""
+        if self.padding == "valid":
+            return (0,) * (2 * self._n)
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return tuple(a for pair in reversed(pairs) for a in pair)
+
+    def extra_repr(self):
+        zeros = (0,) * self._n
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != zeros:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != zeros:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over NCHW input; weight (out, in/groups, kH, kW), bias (out,).
+
+    ``kernel_size``, ``stride``, ``padding`` and ``dilation`` are ints or pairs; ``padding`` may
+    also be 'valid' or 'same'; ``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular'.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
+                         bias, padding_mode, device, dtype)
 
     def _short_name(self):
         s = f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
@@ -177,19 +232,84 @@ class Conv2d(Module):
 
     def forward(self, input):
         self._check_input(input)
+        if self.padding_mode != "zeros":
+            return F.conv2d(F.pad(input, self._mode_padding(), mode=self.padding_mode), self.weight, self.bias,
+                            self.stride, 0, self.dilation, self.groups)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input; weight (out, in/groups, k), bias (out,)."""
+
+    _n = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
+                         bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:
+            raise RuntimeError(f"{self!r}: expected a 3-D input (N, {self.in_channels}, L) or a 2-D unbatched "
+                               f"input ({self.in_channels}, L), got input of shape {tuple(input.shape)}")
+        if self.padding_mode != "zeros":
+            return F.conv1d(F.pad(input, self._mode_padding(), mode=self.padding_mode), self.weight, self.bias,
+                            self.stride, 0, self.dilation, self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input, output_size):
+        """``output_padding``, or the one that gives ``output_size`` (PyTorch's rule and message)."""
+        if output_size is None:
+            return self.output_padding
+        n = self._n
+        lead = 2 if input.ndim == n + 2 else 1
+        output_size = tuple(output_size)
+        if len(output_size) == n + lead:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or "
+                             f"{n + lead} elements (got {len(output_size)})")
+        spatial = tuple(input.shape[lead:])
+        smallest = [(spatial[d] - 1) * self.stride[d] - 2 * self.padding[d] + self.dilation[d] *
+                    (self.kernel_size[d] - 1) + 1 for d in range(n)]
+        largest = [m + s - 1 for m, s in zip(smallest, self.stride)]
+        for size, lo, hi in zip(output_size, smallest, largest):
+            if not lo <= size <= hi:
+                raise ValueError(f"requested an output size of {list(output_size)}, but valid sizes range from "
+                                 f"{smallest} to {largest} (for an input of {list(spatial)})")
+        return tuple(size - lo for size, lo in zip(output_size, smallest))
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution (the gradient of a Conv2d with respect to its input); weight
+    (in, out/groups, kH, kW). ``forward(input, output_size=None)`` as PyTorch's."""
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution; weight (in, out/groups, k)."""
+
+    _n = 1
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
 
 
 # ---------------------------------------------------------------------- pooling
@@ -274,20 +394,6 @@ class AvgPool2d(_Pool2d):
 
 
 # ---------------------------------------------------------------------- stateless layers
-class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted (and shown in the repr) but ignored: a new tensor is returned."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return F.relu(input)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
-
-
 class Flatten(Module):
     """Merge dims ``start_dim``..``end_dim`` (default: everything but the batch dimension)."""
 
@@ -335,38 +441,321 @@ class Identity(Module):
         return input
 
 
-class Softmax(Module):
-    def __init__(self, dim=None):
+class MaxPool1d(Module):
+    """Max over windows of (N, C, L) input; ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.dim = dim
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
 
     def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
-        return f"dim={self.dim}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class LogSoftmax(Module):
-    def __init__(self, dim=None):
+def _single(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+
+class AvgPool1d(Module):
+    """Mean over windows of (N, C, L) input; ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        self.dim = dim
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
     def extra_repr(self):
-        return f"dim={self.dim}"
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class Tanh(Module):
+class _AdaptivePool(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePool):
     def forward(self, input):
-        return input.tanh()
+        return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class Sigmoid(Module):
+class AdaptiveAvgPool2d(_AdaptivePool):
+    """Mean over PyTorch's adaptive bins, to an ``output_size`` (an int, or a pair with None = keep)."""
+
     def forward(self, input):
-        return input.sigmoid()
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(_AdaptivePool):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
+    """Max over PyTorch's adaptive bins; ``return_indices`` also gives the flat indices."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+# ---------------------------------------------------------------------- embedding
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``: weight ~ N(0, 1), the
+    ``padding_idx`` row zeros (and it gets no gradient). See ``F.embedding`` for the rest."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        if padding_idx is not None:
+            if padding_idx > 0:
+                if padding_idx >= num_embeddings:
+                    raise AssertionError("Padding_idx must be within num_embeddings")
+            elif padding_idx < 0:
+                if padding_idx < -num_embeddings:
+                    raise AssertionError("Padding_idx must be within num_embeddings")
+                padding_idx = num_embeddings + padding_idx
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(_empty((num_embeddings, embedding_dim), device, dtype), requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+            self.weight._bump_version()
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding holding ``embeddings`` (2-D); ``freeze`` (the default): no gradient."""
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            s += ", sparse=True"
+        return s
+
+
+# ---------------------------------------------------------------------- channel dropout
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) input while training (see ``F.dropout1d``)."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) input while training (see ``F.dropout2d``)."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(Dropout):
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)
+
+
+# ---------------------------------------------------------------------- shape, padding, resizing
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (one entry may be -1)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, int):
+            raise TypeError(f"invalid argument dim: an int is expected (named dimensions are not supported), got {dim!r}")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(n, int) for n in unflattened_size):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        d = self.dim % input.ndim if input.ndim else 0
+        sizes = list(self.unflattened_size)
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        n = input.shape[d]
+        known = math.prod(k for k in sizes if k != -1)
+        if -1 in sizes:
+            if known == 0 or n % known:
+                raise RuntimeError(f"unflatten: Provided sizes {self.unflattened_size} don't multiply up to the "
+                                   f"size of dim {self.dim} ({n}) in the input tensor")
+            sizes[sizes.index(-1)] = n // known
+        elif known != n:
+            raise RuntimeError(f"unflatten: Provided sizes {self.unflattened_size} don't multiply up to the size "
+                               f"of dim {self.dim} ({n}) in the input tensor")
+        return input.reshape(tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Upsample(Module):
+    """``F.interpolate`` as a layer: to ``size``, or by ``scale_factor``, with ``mode``."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        info = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear upsampling with ``align_corners=True`` (this layer's definition in PyTorch)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class _PadNd(Module):
+    _n = 2
+    _mode = "constant"
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = (padding,) * (2 * self._n) if isinstance(padding, int) else tuple(padding)
+
+    def forward(self, input):
+        return F.pad(input, self.padding, self._mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ConstantPad1d(_PadNd):
+    _n = 1
+
+    def __init__(self, padding, value):
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input):
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad2d(ConstantPad1d):
+    _n = 2
+
+
+class ZeroPad1d(ConstantPad1d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ZeroPad1d):
+    _n = 2
+
+
+class ReflectionPad1d(_PadNd):
+    _n, _mode = 1, "reflect"
+
+
+class ReflectionPad2d(_PadNd):
+    _n, _mode = 2, "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    _n, _mode = 1, "replicate"
+
+
+class ReplicationPad2d(_PadNd):
+    _n, _mode = 2, "replicate"
+
+
+class CircularPad1d(_PadNd):
+    _n, _mode = 1, "circular"
+
+
+class CircularPad2d(_PadNd):
+    _n, _mode = 2, "circular"
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
 # ---------------------------------------------------------------------- losses
@@ -410,3 +799,62 @@ class NLLLoss(_WeightedLoss):
 class MSELoss(_Loss):
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """``F.kl_div``: input log-probabilities, target probabilities (log-probabilities with
+    ``log_target``); reduction 'batchmean' gives the KL divergence per sample."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        if size_average is None and reduce is None and reduction == "batchmean":
+            super().__init__()
+            self.reduction = "batchmean"
+        else:
+            super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class BCELoss(_WeightedLoss):
+    """``F.binary_cross_entropy`` of probabilities; ``weight`` (a buffer) rescales each element."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``F.binary_cross_entropy_with_logits``; ``weight`` and ``pos_weight`` are buffers."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+                                                  reduction=self.reduction)

@@ -12,22 +12,25 @@ Differences from PyTorch, deliberate:
   failed load leaves the model untouched (PyTorch may have copied some tensors before raising).
 * ``to()``/``double()``/``cuda()`` change each parameter's array in place, keeping the very same
   Parameter objects (PyTorch does the same for parameters through ``.data``); buffers too.
-* No backward hooks, no ``state_dict`` hooks, no ``_metadata`` on the returned OrderedDict.
+* Module hooks: forward (pre-)hooks and full backward (pre-)hooks, as PyTorch's; no global
+  module hooks, no legacy ``register_backward_hook``, no ``state_dict`` hooks, no ``_metadata``
+  on the returned OrderedDict.
 """
 from __future__ import annotations
 
 import itertools
 import operator
+import warnings
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import dtypes
-from ..autograd import no_grad
+from ..autograd import Function, grad_mode, no_grad
 from ..backend import Device, get_array_module, to_device
 from ..tensor import Tensor, parse_to_args
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 # ---------------------------------------------------------------------- Parameter
@@ -114,32 +117,99 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        for name in ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks",
+                     "_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs", "_forward_hooks_always_called"):
+            object.__setattr__(self, name, OrderedDict())
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before forward; it may return replacement args."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+    def _call_with_hooks(self, args, kwargs):
+        """PyTorch's order: forward pre-hooks, the backward hooks' input node, forward, forward hooks,
+        the backward hooks' output node. Hooks registered with ``always_call`` also run (with
+        output None) when forward raises."""
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = _BackwardHook(self, list(self._backward_hooks.values()),
+                                          list(self._backward_pre_hooks.values()))
+            args = backward_hook.setup_input_hook(args)
+        result, called = None, set()
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs, result)
+                else:
+                    hook_result = hook(self, args, result)
+                if hook_result is not None:
+                    result = hook_result
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            hook_result = hook(self, args, kwargs, result)
+                        else:
+                            hook_result = hook(self, args, result)
+                        if hook_result is not None:
+                            result = hook_result
+                    except Exception as exc:
+                        warnings.warn(f"module forward hook with ``always_call=True`` raised an exception that "
+                                      f"was silenced as another error was raised in forward: {exc}")
+            raise
+        if backward_hook is not None:
+            result = backward_hook.setup_output_hook(result)
+        return result
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after forward; it may return a replacement output."""
-        return _HookHandle(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` runs before forward and may return replacement args (a tuple, or
+        one value); with ``with_kwargs``, ``hook(module, args, kwargs)`` may return (args, kwargs)."""
+        handle = _HookHandle(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` runs after forward and may return a replacement output;
+        with ``with_kwargs``, ``hook(module, args, kwargs, output)``; with ``always_call`` it also
+        runs when forward raises."""
+        handle = _HookHandle(self._forward_hooks, hook, prepend, self._forward_hooks_with_kwargs,
+                             self._forward_hooks_always_called)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are known,
+        before they flow into the module; it may return replacement grad_output."""
+        return _HookHandle(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
+        positional tensor inputs are computed (None for the others); it may return replacement
+        grad_input. Where no input requires grad it runs with grad_input all None, as PyTorch."""
+        return _HookHandle(self._backward_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -245,6 +315,13 @@ class Module:
                 raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
             module = module._modules[item]
         return module
+
+    def get_buffer(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+        return module._buffers[name]
 
     def get_parameter(self, target):
         module_path, _, name = target.rpartition(".")
@@ -534,22 +611,133 @@ def _remove_from(name, *registries):
 
 
 class _HookHandle:
+    """What ``register_*_hook`` returns (PyTorch's RemovableHandle): ``remove()`` takes the hook off."""
+
     _next_id = 0
 
-    def __init__(self, hooks, hook):
+    def __init__(self, hooks, hook, prepend=False, *extra_dicts):
         self.hooks_dict = hooks
+        self.extra_dicts = extra_dicts
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
         hooks[self.id] = hook
+        if prepend:
+            hooks.move_to_end(self.id, last=False)
 
     def remove(self):
         self.hooks_dict.pop(self.id, None)
+        for extra in self.extra_dicts:
+            extra.pop(self.id, None)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.remove()
+
+
+# ---------------------------------------------------------------------- full backward hooks
+class BackwardHookFunction(Function):
+    """The identity on a module's input (or output) tensors: its graph node is where a module's
+    backward hooks catch the gradients of those tensors (PyTorch builds them the same way)."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return grads
+
+
+class _BackwardHook:
+    """One forward's worth of a module's full backward hooks.
+
+    The module's tensor inputs and outputs each pass through a ``BackwardHookFunction``. When
+    the output node runs (a post-hook on it), the gradients of the outputs are known: the backward
+    pre-hooks run and may replace them. When the input node runs, the gradients of the inputs are
+    known: the backward hooks run with (module, grad_input, grad_output) and may replace grad_input.
+    Positions that are not tensors get None.
+    """
+
+    def __init__(self, module, hooks, pre_hooks):
+        self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = self.n_outputs = -1
+        self.input_index = self.output_index = None
+
+    @staticmethod
+    def _pack(indices, values, size):
+        out = [None] * size
+        for i, v in zip(indices, values):
+            out[i] = v
+        return tuple(out)
+
+    def _wrap(self, args, on_node):
+        """Pass the tensors among ``args`` through one identity node; call ``on_node`` with it."""
+        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        tensors = [args[i] for i in index]
+        if not (grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+            return args, None
+        wrapped = BackwardHookFunction.apply(*tensors)
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        on_node(next(t.grad_fn for t in wrapped if t.grad_fn is not None))
+        out = list(args)
+        for i, t in zip(index, wrapped):
+            out[i] = t
+        return tuple(out), index
+
+    def setup_input_hook(self, args):
+        def on_node(node):
+            def hook(grad_inputs, _):
+                if self.grad_outputs is None:
+                    return None
+                result = self._pack(self.input_index, grad_inputs, self.n_inputs)
+                for user_hook in self.hooks:
+                    out = user_hook(self.module, result, self.grad_outputs)
+                    if out is None:
+                        continue
+                    if len(out) != len(result):
+                        raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
+                                           f"{len(out)}, but expected {len(result)}")
+                    result = tuple(out)
+                self.grad_outputs = None
+                return tuple(result[i] for i in self.input_index)
+            node.register_hook(hook)
+        out, self.input_index = self._wrap(args, on_node)
+        self.n_inputs = len(args)
+        return out
+
+    def setup_output_hook(self, result):
+        def on_node(node):
+            def hook(_, grad_outputs):
+                self.grad_outputs = self._pack(self.output_index, grad_outputs, self.n_outputs)
+                for pre_hook in self.pre_hooks:
+                    out = pre_hook(self.module, self.grad_outputs)
+                    if out is None:
+                        continue
+                    if len(out) != len(self.grad_outputs):
+                        raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
+                                           f"{len(out)}, but expected {len(self.grad_outputs)}")
+                    self.grad_outputs = tuple(out)
+                local = self.grad_outputs
+                if self.input_index is None:  # no input requires grad: the hooks fire here, inputs None
+                    warnings.warn("Full backward hook is firing when gradients are computed with respect to "
+                                  "module outputs since no inputs require gradients.", stacklevel=2)
+                    grad_inputs = (None,) * self.n_inputs
+                    for user_hook in self.hooks:
+                        out = user_hook(self.module, grad_inputs, self.grad_outputs)
+                        if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
+                            raise RuntimeError("Backward hook for Modules where no input requires gradient "
+                                               "should always return None or None for all gradients.")
+                    self.grad_outputs = None
+                return tuple(local[i] for i in self.output_index)
+            node.register_hook(hook)
+        single = not isinstance(result, tuple)
+        out, self.output_index = self._wrap((result,) if single else result, on_node)
+        self.n_outputs = 1 if single else len(result)
+        return out[0] if single else out
 
 
 # ---------------------------------------------------------------------- containers
@@ -766,3 +954,187 @@ class ModuleDict(Module):
         for key, module in items:
             self[key] = module
 
+
+
+def _as_parameter(value):
+    """A plain Tensor put in a ParameterList/Dict becomes a Parameter (sharing its array), as PyTorch."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value, requires_grad=value.requires_grad)
+    return value
+
+
+def _parameter_line(p, typename=False):
+    """PyTorch's line for one entry of a ParameterList (dtype) or ParameterDict (tensor type name)."""
+    if not isinstance(p, Tensor):
+        return f"Object of type: {type(p).__name__}"
+    size = "x".join(str(n) for n in p.shape)
+    cuda = p.device.type == "cuda"
+    name = str(p.dtype).rsplit(".", 1)[-1]
+    if typename:
+        kind = _TYPENAMES.get(name, name)
+        what = f"torch.cuda.{kind}" if cuda else f"torch.{kind}"
+    else:
+        what = f"torch.{name}"
+    device = f" ({p.device})" if cuda else ""
+    return f"{'Parameter' if isinstance(p, Parameter) else 'Tensor'} containing: [{what} of size {size}{device}]"
+
+
+_TYPENAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+              "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+              "bool": "BoolTensor"}
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as "0", "1", ... (so ``parameters()`` and the state_dict find them)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _index(self, idx):
+        idx = operator.index(idx)
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return idx % len(self)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            out = ParameterList()
+            for i in range(len(self))[idx]:
+                out.append(self[i])
+            return out
+        return getattr(self, str(self._index(idx)))
+
+    def __setitem__(self, idx, param):
+        idx = self._index(idx)
+        param = _as_parameter(param)
+        if isinstance(param, Parameter) or param is None:
+            self.register_parameter(str(idx), param)
+        else:
+            setattr(self, str(idx), param)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, value):
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"  ({k}): {_parameter_line(p)}" for k, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (in insertion order)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        value = _as_parameter(value)
+        if isinstance(value, Parameter) or value is None:
+            self.register_parameter(key, value)
+        else:
+            setattr(self, key, value)
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self):
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters):
+        if hasattr(parameters, "keys") and hasattr(parameters, "__getitem__"):
+            items = [(k, parameters[k]) for k in parameters.keys()]
+        else:
+            items = []
+            for j, pair in enumerate(parameters):
+                if len(pair) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(pair)}; 2 is required")
+                items.append(tuple(pair))
+        for k, v in items:
+            self[k] = v
+
+    def __or__(self, other):
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def extra_repr(self):
+        return "\n".join(f"  ({k}): {_parameter_line(p, typename=True)}" for k, p in self.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")

@@ -80,8 +80,8 @@ def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
     """(the loss, the class-last log-probabilities): CrossEntropy's forward, shared with its fast route."""
     xp = get_array_module(x)
     xl = _class_last(x)
-    z = xl - xl.max(axis=-1, keepdims=True)                     # max subtraction: exp(z) <= 1
     with _quiet(xp):
+        z = xl - xl.max(axis=-1, keepdims=True)                 # max subtraction: exp(z) <= 1
         log_probs = z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
     safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
     picked = xp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
@@ -134,3 +134,38 @@ class MSELoss(Op):
         ga = 2 * diff * g
         return (ga.sum_to_size(a.shape) if ctx.needs_input_grad[0] else None,
                 (-ga).sum_to_size(b.shape) if ctx.needs_input_grad[1] else None)
+
+
+class BinaryCrossEntropy(Op):
+    """loss_i = -w_i (t_i log x_i + (1 - t_i) log(1 - x_i)) for probabilities x, each log at least
+    -100 (PyTorch's floor: a saturated 0 or 1 gives a finite loss).
+
+    d/dx = w (x - t) / max(x (1 - x), 1e-12) (PyTorch's guard, so a saturated x gives a finite
+    gradient; its 1e-12 is a float32 constant, so is ours); d/dt = -w logit(x). The weight is a
+    constant.
+    """
+
+    EPSILON = 9.999999960041972e-13                                   # float32(1e-12), as PyTorch
+
+    @staticmethod
+    def forward(ctx, x, t, w=None, reduction="mean"):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x, t, w)
+        ctx.reduction, ctx.count = reduction, x.size
+        with _quiet(xp):
+            losses = (t - 1) * xp.maximum(xp.log1p(-x), -100) - t * xp.maximum(xp.log(x), -100)
+        if w is not None:
+            losses = losses * w
+        if reduction == "none":
+            return losses
+        return losses.sum() if reduction == "sum" else losses.mean()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t, w = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / ctx.count
+        scale = g if w is None else g * w
+        gx = scale * (x - t) / ((1 - x) * x).clamp(min=BinaryCrossEntropy.EPSILON) if ctx.needs_input_grad[0] else None
+        gt = scale * -(x / (1 - x)).log() if ctx.needs_input_grad[1] else None
+        return gx, gt, None

@@ -103,3 +103,52 @@ def pool_divisor(xp, window, count_include_pad, divisor_override, dtype):
             start, end = xp.maximum(start, 0), xp.minimum(end, n)
         counts.append(end - start)
     return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+
+
+def adaptive_bins(size, out):
+    """PyTorch's adaptive-pooling bins along one dimension: output i reads input
+    [floor(i * size / out), ceil((i + 1) * size / out)). Host integers (shapes only)."""
+    starts = [(i * size) // out for i in range(out)]
+    ends = [-((-(i + 1) * size) // out) for i in range(out)]
+    return starts, ends
+
+
+def bin_positions(size, out, xp):
+    """(out, L) input positions of each bin, L the longest bin, shorter bins padded by repeating
+    their last position; and the (out, L) mask of the positions that are real."""
+    starts, ends = adaptive_bins(size, out)
+    longest = max(e - s for s, e in zip(starts, ends))
+    offsets = xp.arange(longest)[None, :]
+    first, last = xp.asarray(starts)[:, None], xp.asarray(ends)[:, None] - 1
+    return xp.minimum(first + offsets, last), first + offsets <= last
+
+
+class AdaptiveMaxPool2d(Op):
+    """The maximum of each adaptive bin (see ``adaptive_bins``), with PyTorch's choice of element:
+    the first maximum in row-major order, the last NaN if there is one. Returns the values and
+    the indices, flat in each H*W plane; the gradient goes to the chosen element."""
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        xp = get_array_module(x)
+        (h, w), (oh, ow) = x.shape[2:], output_size
+        rows, _ = bin_positions(h, oh, xp)                              # (OH, LH)
+        cols, _ = bin_positions(w, ow, xp)                              # (OW, LW)
+        r, c = rows[:, None, :, None], cols[None, :, None, :]           # (OH, OW, LH, LW) after broadcast
+        win = x[:, :, r, c].reshape(x.shape[:2] + (oh, ow, -1))        # a repeated position never changes the pick
+        k = win.argmax(-1)
+        nan = xp.isnan(win)
+        if nan.any():
+            k = xp.where(nan.any(-1), win.shape[-1] - 1 - nan[..., ::-1].argmax(-1), k)
+        best = xp.take_along_axis(win, k[..., None], -1)[..., 0]
+        flat = xp.broadcast_to(r * w + c, (oh, ow) + (rows.shape[1], cols.shape[1])).reshape(oh, ow, -1)
+        indices = xp.take_along_axis(xp.broadcast_to(flat, k.shape + flat.shape[-1:]), k[..., None], -1)[..., 0]
+        indices = indices.astype(xp.int64)
+        ctx.save_for_backward(indices)
+        ctx.in_shape = x.shape
+        return best, indices
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        (indices,) = ctx.saved_tensors
+        return to_argmax(g, indices, ctx.in_shape)

@@ -41,10 +41,9 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False):
         ctx.in_shape, ctx.axes = a.shape, axes
+        ctx.count = math.prod(a.shape) if axes is None else math.prod(a.shape[i] for i in axes)
         with _quiet(get_array_module(a)):
-            out = a.mean(axis=axes, keepdims=keepdim)
-        ctx.count = a.size // out.size if out.size else 0
-        return out
+            return a.sum(axis=axes, keepdims=keepdim) / a.dtype.type(ctx.count)   # NaN for no elements
 
     @staticmethod
     def backward(ctx, g):
@@ -86,17 +85,17 @@ class Std(Op):
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False, correction=1):
         xp = get_array_module(a)
-        out = Var.forward(ctx, a, axes, True, correction)
+        var = Var.forward(ctx, a, axes, True, correction)
         with _quiet(xp):
-            out = _reduced_out(xp.sqrt(out), axes, keepdim)
-        ctx.save_for_backward(a, out)  # the output itself: a reshaped copy would be a constant
+            out = _reduced_out(xp.sqrt(var), axes, keepdim)
+        ctx.save_for_backward(a, out)            # the output itself: its graph is part of the derivative
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        shape = keepdim_shape(a.shape, ctx.axes)
-        g, out = g.reshape(shape), out.reshape(shape)
+        keep = keepdim_shape(a.shape, ctx.axes)
+        g, out = g.reshape(keep), out.reshape(keep)
         return var_backward((g / (2 * out)).masked_fill(out == 0, 0), a, ctx.axes, ctx.dof)  # d sqrt(v) = dv / 2 sqrt(v)
 
 

@@ -1,0 +1,76 @@
+"""models.resnet18 against the torch ResNet-18 in reference/ (torchvision's architecture, torch
+alone): the same keys, and with the same weights the same outputs and gradients, in train mode
+(batch statistics, running stats updated) and eval mode (running stats), float32 to 1e-4."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import tinygrad_mnist as tg
+import tinygrad_mnist.nn.functional as F
+from reference import models as torch_models
+from tinygrad_mnist import interop, models
+
+
+def _twins(num_classes=7):
+    ours = models.resnet18(num_classes=num_classes)
+    theirs = torch_models.resnet18(num_classes=num_classes)
+    interop.copy_to_torch(ours, theirs)
+    return ours, theirs
+
+
+def _max_rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.abs(a - b).max() / max(1.0, np.abs(b).max()))
+
+
+def test_keys_and_shapes_are_torchvisions():
+    ours, theirs = _twins(1000)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    keys = list(ours.state_dict())
+    assert "layer2.0.downsample.0.weight" in keys and "layer1.0.bn1.running_mean" in keys
+    assert "layer4.1.bn2.num_batches_tracked" in keys and keys[-2:] == ["fc.weight", "fc.bias"]
+    assert sum(p.numel() for p in ours.parameters()) == 11689512      # torchvision's resnet18
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_outputs_and_gradients_match_torch(mode):
+    ours, theirs = _twins()
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 3, 40, 36)).astype(np.float32), rng.integers(0, 7, 3)
+    if mode == "eval":       # running stats that are not the initial ones
+        with tg.no_grad(), torch.no_grad():
+            for _ in range(2):
+                warm = rng.standard_normal((3, 3, 40, 36)).astype(np.float32)
+                ours(tg.tensor(warm)), theirs(torch.tensor(warm))
+        ours.eval(), theirs.eval()
+    xo, xt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lo, lt = F.cross_entropy(ours(xo), tg.tensor(y)), TF.cross_entropy(theirs(xt), torch.tensor(y))
+    lo.backward()
+    lt.backward()
+    assert abs(lo.item() - lt.item()) < 1e-4
+    assert _max_rel(xo.grad.numpy(), xt.grad.numpy()) < 1e-4
+    for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
+        assert _max_rel(p.grad.numpy(), q.grad.numpy()) < 1e-4, name
+    for (name, b), c in zip(ours.named_buffers(), theirs.buffers()):
+        assert _max_rel(b.numpy(), c.numpy()) < 1e-4, name            # running stats, after train mode
+
+
+def test_weights_from_a_converted_torch_checkpoint(tmp_path):
+    theirs = torch_models.resnet18(num_classes=5)
+    path = tmp_path / "resnet18.pth"
+    torch.save(theirs.state_dict(), path)
+    from tinygrad_mnist.cli import main
+    out = tmp_path / "resnet18.safetensors"
+    assert main(["convert", str(path), str(out)]) == 0
+    ours = models.resnet18(num_classes=5, weights=str(out))
+    theirs.eval(), ours.eval()
+    x = np.random.default_rng(1).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with tg.no_grad(), torch.no_grad():
+        assert _max_rel(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy()) < 1e-4
+    for named in ("DEFAULT", "IMAGENET1K_V1"):
+        with pytest.raises(ValueError, match="convert"):
+            models.resnet18(weights=named)
+    with pytest.raises(ValueError, match="convert"):
+        models.resnet18(pretrained=True)
