@@ -9,12 +9,14 @@ CuPy is imported lazily, on the first request for "cuda", so the CPU engine neve
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 __all__ = [
     "device", "Device", "get_array_module", "is_cupy_array", "to_device", "to_numpy", "device_of",
     "cuda_is_available", "scatter_add", "sliding_windows", "Generator", "default_generator",
-    "manual_seed", "initial_seed", "seed", "numpy_rng", "erf", "scatter_multiply",
+    "manual_seed", "initial_seed", "seed", "numpy_rng", "erf", "scatter_multiply", "quiet",
 ]
 
 
@@ -52,6 +54,8 @@ class Device:
         self.index = int(text) if colon else index
 
     def __eq__(self, other):
+        if other is self:
+            return True
         if isinstance(other, str):
             try:
                 other = Device(other)
@@ -108,7 +112,10 @@ def cuda_is_available():
 
 def is_cupy_array(x):
     # By the type's module, so that a CuPy array made before the engine touched "cuda" is recognised.
-    if type(x).__module__.startswith("cupy"):
+    kind = type(x)
+    if kind is np.ndarray:
+        return False
+    if kind.__module__.startswith("cupy"):
         _import_cupy()
         return True
     return False
@@ -121,10 +128,20 @@ def device_of(array):
 
 def get_array_module(x):
     """``numpy`` or ``cupy`` for an ndarray, a Tensor, a Device or a device string."""
+    if type(x) is np.ndarray:  # the common case first: this runs in every op
+        return np
     if isinstance(x, (str, Device)):
         return _import_cupy() if Device(x).type == "cuda" else np
     array = getattr(x, "array", x)  # a Tensor holds its ndarray in .array
     return _cupy if is_cupy_array(array) else np
+
+
+def quiet(xp):
+    """A block without NumPy's divide/overflow/invalid warnings: as in PyTorch, inf and NaN are
+    results, not errors. (CuPy does not warn: nothing to switch off there.)"""
+    if xp is np:
+        return np.errstate(divide="ignore", over="ignore", invalid="ignore")
+    return contextlib.nullcontext()
 
 
 def to_device(array, dev):

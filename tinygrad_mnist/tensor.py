@@ -151,11 +151,11 @@ class Tensor:
     @property
     def shape(self):
         """The sizes of the dimensions, a :class:`~tinygrad_mnist.Size` (a tuple, as ``torch.Size``)."""
-        return Size(self.array.shape)
+        return tuple.__new__(Size, self.array.shape)   # an array's shape is already a tuple of ints
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.array.shape)
+            return tuple.__new__(Size, self.array.shape)
         return self.array.shape[_dim(dim, self.ndim, "size")] if self.ndim else _no_dims("size", dim)
 
     @property
@@ -745,7 +745,8 @@ class Tensor:
 
     def expand(self, *sizes):
         sizes = _shape_arg(sizes)
-        lead = len(sizes) - self.ndim
+        have = self.array.shape
+        lead = len(sizes) - len(have)
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
                                f"or equal to the number of dimensions in the tensor ({self.ndim})")
@@ -754,10 +755,10 @@ class Tensor:
             if n == -1:
                 if i < lead:
                     raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
-                n = self.shape[i - lead]
-            elif i >= lead and self.shape[i - lead] not in (1, n):
+                n = have[i - lead]
+            elif i >= lead and have[i - lead] not in (1, n):
                 raise RuntimeError(f"expand: the expanded size of the tensor ({n}) must match the existing "
-                                   f"size ({self.shape[i - lead]}) at non-singleton dimension {i}; "
+                                   f"size ({have[i - lead]}) at non-singleton dimension {i}; "
                                    f"target sizes {tuple(sizes)}, tensor sizes {tuple(self.shape)}")
             shape.append(n)
         return Expand.apply(self, shape=tuple(shape))
@@ -1553,7 +1554,7 @@ class Tensor:
             result = dtypes.default_float.np
         _check_cast(op, result, self.array.dtype)
         _check_writable_shape(op, self.shape, getattr(value, "shape", ()))
-        with _quiet_errors(self.array):
+        with backend.quiet(get_array_module(self.array)):  # inf and NaN are results
             fn(self.array, value, out=self.array)
         self._bump_version()
         return self
@@ -1837,23 +1838,6 @@ def _check_writable_shape(op, shape, result_shape):
                            f"{list(out) if out is not None else list(result_shape)}")
 
 
-class _quiet_errors:
-    """NumPy's divide/overflow warnings off for an in-place ufunc: inf and nan are results."""
-
-    def __init__(self, array):
-        xp = get_array_module(array)
-        self.state = xp.errstate(divide="ignore", over="ignore", invalid="ignore") if hasattr(xp, "errstate") else None
-
-    def __enter__(self):
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            self.state.__exit__(*exc)
-        return False
-
-
 def _scaled(other, alpha):
     """``other * alpha`` for add_/sub_'s ``alpha``, outside the graph."""
     if isinstance(other, Tensor):
@@ -1935,6 +1919,9 @@ def _shape_arg(shape):
         shape = shape[0]
     out = []
     for position, n in enumerate(shape):
+        if type(n) is int:  # the common case, before the slower checks
+            out.append(n)
+            continue
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, Tensor)):
             raise TypeError(f"size must be a tuple of ints, but found {n!r} ({type(n).__name__}) at position {position}")
         out.append(int(n))

@@ -159,7 +159,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             input_grads = ()
             if grads is not None and any(g is not None for g in grads) and (
                     needed is None or node in needed or node in targets):
-                grads = _run_tensor_hooks(node, grads)
+                if node._hooked:
+                    grads = _run_tensor_hooks(node, grads)
                 if capture is not None:
                     for k, g in enumerate(grads):
                         for i in capture.get((node, k), ()):
@@ -227,7 +228,7 @@ def _call(node, grads, create_graph, retain_graph, observed):
             continue
         if g.array.shape != meta[0] or g.array.dtype != meta[1] or type(g.array) is not meta[2]:
             checked[i] = _validate(node, i, g, meta)
-    post = node.__dict__.get("_post_hooks")
+    post = node.__dict__.get("_post_hooks") if node._hooked else None
     if post:
         for hook in post:
             result = hook(tuple(checked), tuple(grads))

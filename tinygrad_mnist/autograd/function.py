@@ -100,6 +100,7 @@ class Node:
 
     next_functions = ()
     _num_outputs = 1
+    _hooked = False     # any hook registered on this node (the engine skips the lookups otherwise)
 
     def name(self):
         return type(self).__name__
@@ -110,17 +111,20 @@ class Node:
     def register_prehook(self, hook):
         hooks = self.__dict__.setdefault("_pre_hooks", [])
         hooks.append(hook)
+        self._hooked = True
         return RemovableHandle(hooks, hook)
 
     def register_hook(self, hook):
         hooks = self.__dict__.setdefault("_post_hooks", [])
         hooks.append(hook)
+        self._hooked = True
         return RemovableHandle(hooks, hook)
 
     def _add_tensor_hook(self, output_nr, hook):
         """A ``Tensor.register_hook`` hook, for the gradient of this node's output ``output_nr``."""
         hooks = self.__dict__.setdefault("_tensor_hooks", {}).setdefault(output_nr, [])
         hooks.append(hook)
+        self._hooked = True
         return RemovableHandle(hooks, hook)
 
 
@@ -272,8 +276,22 @@ class Function(Node):
     @property
     def saved_arrays(self):
         """A fast route's arrays (``save_arrays``), after checking the saved tensors are unchanged."""
-        self.saved_tensors  # noqa: B018  the version and release checks
+        self._check_saved()
         return self._arrays
+
+    @property
+    def saved_values(self):
+        """The ``save_for_backward`` items as arrays, for a fast route's backward (checked as
+        ``saved_tensors`` are, without wrapping each as a Tensor)."""
+        self._check_saved()
+        return tuple(None if s is None else s.array if s.tensor is None else s.tensor.array for s in self._saved)
+
+    def _check_saved(self):
+        if self._released:
+            self.saved_tensors  # noqa: B018  raises "backward through the graph a second time"
+        for s in self._saved:
+            if s is not None and s.counter is not None and s.counter.value != s.version:
+                s.unpack(self)  # raises, naming the tensor and its versions
 
     def _release(self):
         """Free what was saved for backward (a node that saved nothing can run again, as in PyTorch)."""
@@ -310,59 +328,71 @@ class Function(Node):
         ctx = cls.__new__(cls)
         record = grad_mode.state.enabled
         if cls._array_forward:
-            ctx.needs_input_grad = needs = tuple(record and t is not None and t.requires_grad for t in args)
+            ctx.needs_input_grad = needs = tuple([record and t is not None and t.requires_grad for t in args])
             try:
                 out = cls.forward(ctx, *[None if t is None else t.array for t in args], **kwargs)
             except ValueError as exc:  # NumPy/CuPy shape errors: name the op and the shapes
                 shapes = " and ".join(str(tuple(t.shape)) for t in args if t is not None)
                 raise RuntimeError(f"{cls._op_name.lower()}: invalid input shapes {shapes}: {exc}") from None
-            return ctx._finish(args, args, needs, out)
-        tensors = tuple(a for a in args if isinstance(a, Tensor))
-        ctx.needs_input_grad = tuple(record and isinstance(a, Tensor) and a.requires_grad for a in args)
+            return ctx._finish_op(args, needs, out)
+        tensors = tuple([a for a in args if isinstance(a, Tensor)])
+        ctx.needs_input_grad = tuple([record and isinstance(a, Tensor) and a.requires_grad for a in args])
         with grad_mode.no_grad():
             if cls._separate_setup:
                 out = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, out)
             else:
                 out = cls.forward(ctx, *args, **kwargs)
-        ctx._positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        return ctx._finish(tensors, args, tuple(t.requires_grad and record for t in tensors), out)
+        ctx._positions = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)])
+        return ctx._finish_function(tensors, tuple([t.requires_grad and record for t in tensors]), out)
 
-    def _finish(self, inputs, args, needs, out):
-        """Wrap the forward's outputs as Tensors and, when a gradient is wanted, link the node."""
-        outs = out if type(out) is tuple else (out,)
-        cls = type(self)
+    def _finish_op(self, inputs, needs, out):
+        """An Op's outputs (arrays) as Tensors, linked to this node when a gradient is wanted."""
+        single = type(out) is not tuple
+        outs = (out,) if single else out
+        results = [Tensor._from_op(o, None) for o in outs]
+        if self._view:
+            _share_version_if_view(results[0], inputs[0])
+        if any(needs):
+            non_diff = self.__dict__.get("_non_differentiable", ())
+            for k, r in enumerate(results):
+                if r.array.dtype.kind == "f" and id(outs[k]) not in non_diff:
+                    r.grad_fn, r.requires_grad, r._output_nr = self, True, k
+            self._link(inputs, outs, results)
+        return results[0] if single else tuple(results)
+
+    def _finish_function(self, inputs, needs, out):
+        """A custom Function's outputs (Tensors, or anything else), linked to this node when a gradient is wanted."""
+        single = type(out) is not tuple
+        outs = (out,) if single else out
         record = any(needs)
         non_diff = self.__dict__.get("_non_differentiable", ())
         results = []
         for k, o in enumerate(outs):
-            if cls._array_forward:
-                r = Tensor._from_op(o, None)
-                if cls._view and k == 0:
-                    _share_version_if_view(r, inputs[0])
-            else:
-                r = o
-                if isinstance(o, Tensor) and record and any(o is t for t in inputs):
-                    r = o.view_as(o)  # an input returned as is: a new tensor, sharing its memory
-            differentiable = (record and isinstance(r, Tensor) and r.array.dtype.kind == "f"
-                              and id(o) not in non_diff)
-            if differentiable:
+            r = o
+            if isinstance(o, Tensor) and record and any(o is t for t in inputs):
+                r = o.view_as(o)  # an input returned as is: a new tensor, sharing its memory
+            if record and isinstance(r, Tensor) and r.array.dtype.kind == "f" and id(o) not in non_diff:
                 r.grad_fn, r.requires_grad, r._output_nr = self, True, k
             results.append(r)
         if record:
-            self.next_functions = tuple(
-                (t._grad_node(), t._output_nr) if t is not None and t.requires_grad else (None, 0)
-                for t in inputs)
-            self._input_meta = tuple(
-                (t.array.shape, t.array.dtype, type(t.array)) if t is not None and t.requires_grad else None
-                for t in inputs)
-            self._num_outputs = len(outs)
-            self._output_meta = tuple((r.array.shape, r.array.dtype) if isinstance(r, Tensor) else None
-                                      for r in results)
-            to_save = self.__dict__.pop("_to_save", None)
-            if to_save:
-                self._saved = tuple(_saved_entry(item, inputs, outs, results, self) for item in to_save)
-        return results[0] if type(out) is not tuple else tuple(results)
+            self._link(inputs, outs, results)
+        return results[0] if single else tuple(results)
+
+    def _link(self, inputs, outs, results):
+        """Make this node the graph's: edges to the inputs' nodes, what the checks need, the saved tensors."""
+        self.next_functions = tuple([
+            (t._grad_node(), t._output_nr) if t is not None and t.requires_grad else (None, 0)
+            for t in inputs])
+        self._input_meta = tuple([
+            (t.array.shape, t.array.dtype, type(t.array)) if t is not None and t.requires_grad else None
+            for t in inputs])
+        self._num_outputs = len(outs)
+        self._output_meta = tuple([(r.array.shape, r.array.dtype) if isinstance(r, Tensor) else None
+                                   for r in results])
+        to_save = self.__dict__.pop("_to_save", None)
+        if to_save:
+            self._saved = tuple([_saved_entry(item, inputs, outs, results, self) for item in to_save])
 
     # ------------------------------------------------------------------ what the engine calls
     def _run_backward(self, grads, create_graph):
@@ -371,7 +401,7 @@ class Function(Node):
         if cls.fast_backward is not None and not create_graph:
             out = cls.fast_backward(self, *[None if g is None else g.array for g in grads])
             out = out if type(out) is tuple else (out,)
-            return tuple(None if a is None else Tensor._from_op(a, None) for a in out)
+            return tuple([None if a is None else Tensor._from_op(a, None) for a in out])
         with grad_mode.set_grad_enabled(create_graph):
             out = cls.backward(self, *grads)
         out = out if type(out) is tuple else (out,)

@@ -70,7 +70,7 @@ class ReLURuns(ReLU):
     def forward(ctx, a):
         out = relu_forward(a)
         ctx.save_for_backward(out)
-        ctx.save_arrays(~(out <= 0))              # the gradient passes above 0, and through a NaN
+        ctx.save_arrays(out != 0)                 # above 0, or a NaN: out is never below 0 (one pass)
         return out
 
     @staticmethod

@@ -24,7 +24,7 @@ class CrossEntropyArrays(CrossEntropy):
     @staticmethod
     def fast_backward(ctx, g):
         (log_probs,) = ctx.saved_arrays
-        _, onehot, w_t = (t.array for t in ctx.saved_tensors)
+        _, onehot, w_t = ctx.saved_values
         xp = get_array_module(log_probs)
         scale = g / ctx.denominator if ctx.reduction == "mean" else g
         with _quiet(xp):

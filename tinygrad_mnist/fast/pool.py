@@ -232,7 +232,7 @@ class AvgPool2dInLayout(AvgPool2d):
 
     @staticmethod
     def fast_backward(ctx, g):
-        divisor = ctx.saved_tensors[0].array
+        divisor = ctx.saved_values[0]
         xp = get_array_module(g)
         window = ctx.window
         g_each = in_layout(g, ctx.layout) / divisor                     # d out / d x = 1 / divisor

@@ -301,15 +301,16 @@ def _check_target_loss_args(op, input, target, weight, ignore_index):
     if input.device != target.device:
         raise RuntimeError(f"{op}: expected input and target on the same device, got input on "
                            f"{input.device} and target on {target.device}")
-    if input.ndim == 0:
+    shape = input.array.shape
+    if not shape:
         raise ValueError(f"{op}: expected input of shape (N, C), (N, C, d1, ...) or (C,), got a 0-d tensor")
-    if input.ndim == 1:
+    if len(shape) == 1:
         expected = ()
-        n_classes = input.shape[0]
+        n_classes = shape[0]
     else:
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-        n_classes = input.shape[1]
-    if tuple(target.shape) != expected:
+        expected = (shape[0],) + shape[2:]
+        n_classes = shape[1]
+    if target.array.shape != expected:
         layout = "(N,)" if input.ndim == 2 else "()" if input.ndim == 1 else "(N, d1, ...)"
         raise ValueError(f"{op}: input of shape {tuple(input.shape)} needs a target of shape "
                          f"{layout} = {expected}, got target of shape {tuple(target.shape)}")
@@ -321,7 +322,7 @@ def _check_target_loss_args(op, input, target, weight, ignore_index):
                              f"for input of shape {tuple(input.shape)}, got {tuple(weight_array.shape)}")
         weight_array = to_device(weight_array, input.device)
     t = target.array
-    if t.size and input.device.type == "cpu":
+    if t.size and not backend.is_cupy_array(t):
         # the host check, before any indexing (on the GPU the op guards instead: see the module doc)
         bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
         if bool(bad.any()):

@@ -10,7 +10,7 @@ a 0/1 mask: an infinite or NaN upstream gradient then still gives 0 there, as in
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, quiet as _quiet
 
 
 class Add(Op):
@@ -422,17 +422,3 @@ class Dropout(Op):
         return g * mask, None                                         # as PyTorch: a multiply
 
 
-class _quiet:
-    """Silence NumPy's divide/overflow/invalid warnings: like PyTorch, inf and nan are results."""
-
-    def __init__(self, xp):
-        self.state = xp.errstate(divide="ignore", over="ignore", invalid="ignore") if hasattr(xp, "errstate") else None
-
-    def __enter__(self):
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            self.state.__exit__(*exc)
-        return False

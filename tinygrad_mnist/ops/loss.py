@@ -16,7 +16,7 @@ would cost a sync every step): it gets a NaN loss and gradient instead of anothe
 from __future__ import annotations
 
 from ..autograd.function import Op
-from ..backend import get_array_module
+from ..backend import get_array_module, is_cupy_array
 from .elementwise import _quiet
 
 
@@ -30,7 +30,7 @@ def target_weights(x, target, weight, ignore_index):
     xp = get_array_module(x)
     ignored = target == ignore_index
     invalid = None
-    if xp is not get_array_module("cpu"):  # not checked on the host: keep bad targets from wrapping
+    if is_cupy_array(x):  # not checked on the host: keep bad targets from wrapping
         invalid = ~ignored & ((target < 0) | (target >= x.shape[-1]))
         ignored = ignored | invalid
     safe = xp.where(ignored, 0, target)
@@ -48,8 +48,7 @@ def reduce_losses(ctx, losses, w_t, reduction):
     if reduction == "sum":
         return losses.sum()
     ctx.denominator = w_t.sum()
-    with _quiet(get_array_module(losses)):
-        return losses.sum() / ctx.denominator
+    return losses.sum() / ctx.denominator   # NaN when every target is ignored (callers run it quiet)
 
 
 def loss_scale(ctx, g, w_t):
@@ -83,11 +82,10 @@ def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
     with _quiet(xp):
         z = xl - xl.max(axis=-1, keepdims=True)                 # max subtraction: exp(z) <= 1
         log_probs = z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
-    safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
-    picked = xp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
-    onehot = xp.moveaxis(xp.arange(xl.shape[-1]) == safe[..., None], -1, 1)   # (N, C, d...)
-    ctx.save_for_backward(x, onehot, w_t)
-    with _quiet(xp):
+        safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
+        picked = xp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+        onehot = xp.moveaxis(xp.arange(xl.shape[-1]) == safe[..., None], -1, 1)   # (N, C, d...)
+        ctx.save_for_backward(x, onehot, w_t)
         return reduce_losses(ctx, xp.where(ignored, 0, -picked * w_t), w_t, reduction), log_probs
 
 
