@@ -219,7 +219,9 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             command = shlex.join(sys.argv[1:] if argv is None else argv)
-            json.dump({"device": args.device, "machine": machine(), "command": command, "rows": rows}, f, indent=2)
+            from tinygrad_mnist import fast
+            json.dump({"device": args.device, "machine": machine(), "command": command,
+                       "fast_routes": fast.is_enabled(), "rows": rows}, f, indent=2)
     return 0
 
 
