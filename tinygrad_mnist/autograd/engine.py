@@ -157,8 +157,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             node = ready.pop()
             grads = arriving.pop(node, None)
             input_grads = ()
-            if grads is not None and any(g is not None for g in grads) and (
-                    needed is None or node in needed or node in targets):
+            # a node has an entry in ``arriving`` only once a gradient (not None) has reached it
+            if grads is not None and (needed is None or node in needed or node in targets):
                 if node._hooked:
                     grads = _run_tensor_hooks(node, grads)
                 if capture is not None:
@@ -205,7 +205,7 @@ def _call(node, grads, create_graph, retain_graph, observed):
     """Run one node's backward: zeros for missing output grads, the backward, checks, hooks."""
     if node._released:
         node.saved_tensors  # noqa: B018  raises "backward through the graph a second time"
-    if any(g is None for g in grads) and node._materialize:
+    if node._num_outputs > 1 and node._materialize and any(g is None for g in grads):  # one output: it arrived
         for k, meta in enumerate(node._output_meta):
             if grads[k] is None and meta is not None:
                 grads[k] = _zeros(grads, meta)

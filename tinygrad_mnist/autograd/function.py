@@ -284,7 +284,7 @@ class Function(Node):
         """The ``save_for_backward`` items as arrays, for a fast route's backward (checked as
         ``saved_tensors`` are, without wrapping each as a Tensor)."""
         self._check_saved()
-        return tuple(None if s is None else s.array if s.tensor is None else s.tensor.array for s in self._saved)
+        return tuple([None if s is None else s.array if s.tensor is None else s.tensor.array for s in self._saved])
 
     def _check_saved(self):
         if self._released:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..ops.loss import CrossEntropy, _class_last, cross_entropy_forward
 from . import route
-from ..ops.elementwise import _quiet
 
 
 @route(CrossEntropy)
@@ -26,9 +25,8 @@ class CrossEntropyArrays(CrossEntropy):
         (log_probs,) = ctx.saved_arrays
         _, onehot, w_t = ctx.saved_values
         xp = get_array_module(log_probs)
-        scale = g / ctx.denominator if ctx.reduction == "mean" else g
-        with _quiet(xp):
-            scale = xp.where(w_t == 0, 0, w_t * scale)
+        scale = g / ctx.denominator if ctx.reduction == "mean" else g   # (the engine runs backward quiet)
+        scale = xp.where(w_t == 0, 0, w_t * scale)
         g_logp = xp.where(_class_last(onehot), -scale[..., None], 0)   # NLL's gradient, classes last
         grad = g_logp - xp.exp(log_probs) * g_logp.sum(axis=-1, keepdims=True)   # log_softmax's
         return (grad if grad.ndim == 2 else xp.moveaxis(grad, -1, 1)), None

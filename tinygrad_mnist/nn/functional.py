@@ -58,24 +58,25 @@ def linear(input, weight, bias=None):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"linear: expected Tensors for input and weight, got {type(input).__name__} "
                         f"and {type(weight).__name__}")
-    if weight.ndim != 2:
+    x, w = input.array, weight.array   # the checks read the arrays: this runs for every layer call
+    if w.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} cannot be multiplied by weight of "
                            f"shape {tuple(weight.shape)}: expected {weight.shape[1]} features in the last "
                            f"dimension of the input")
     tensors = [input, weight] if bias is None else [input, weight, bias]
     for t in tensors[1:]:
-        if t.array.dtype != input.array.dtype:
+        if t.array.dtype != x.dtype:
             raise RuntimeError(f"linear: expected input and parameters of the same dtype, got input "
                                f"{input.dtype} and {'weight' if t is weight else 'bias'} {t.dtype} "
                                f"(convert the input, e.g. x.float(), or the model, e.g. model.double())")
-        if t.device != input.device:
+        if backend.is_cupy_array(t.array) != backend.is_cupy_array(x):  # the engine's two devices
             raise RuntimeError(f"linear: expected all tensors on the same device, got input on "
                                f"{input.device} and {'weight' if t is weight else 'bias'} on {t.device}")
-    if not input.is_floating_point():
+    if x.dtype.kind != "f":
         raise RuntimeError(f"linear: expected a floating point input, got {input.dtype}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+    if bias is not None and bias.array.shape != (w.shape[0],):
         raise RuntimeError(f"linear: bias must have shape ({weight.shape[0]},) for weight of shape "
                            f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
     return Linear.apply(*tensors)
