@@ -5,7 +5,7 @@ the same order, same names, same hyperparameters (Normalize(0.5, 0.5), batch 64,
 lr 0.0001 betas (0.5, 0.999), 10 epochs; about 98 % test accuracy expected). What changed:
 
 * the imports (``torch`` -> ``tinygrad_mnist``; ``torchvision.datasets`` / ``transforms`` -> ours);
-* ``download=True`` -> ``download=False``: the data is read from ``--data-dir``;
+* the data folder is ``--data-dir`` instead of ``'dataset/'`` (``download=True`` as in the tutorial);
 * ``torch.save(model.state_dict(), "model.pt")`` (a pickle) -> ``tg.save(model.state_dict(),
   ".../model.safetensors")``: a safetensors file, which cannot run code when it is loaded. The
   script then loads it back into a fresh ``Net`` with ``tg.load`` + ``load_state_dict`` and tests
@@ -96,8 +96,8 @@ def main(argv=None):
         transforms.Normalize((0.5, ), (0.5, ))
     ])
 
-    trainset = datasets.MNIST(args.data_dir, train=True, download=False, transform=preprocess)
-    testset = datasets.MNIST(args.data_dir, train=False, download=False, transform=preprocess)
+    trainset = datasets.MNIST(args.data_dir, train=True, download=True, transform=preprocess)
+    testset = datasets.MNIST(args.data_dir, train=False, download=True, transform=preprocess)
     if args.limit_train:  # (ours) a quick run on the first N images
         trainset.data, trainset.targets = trainset.data[:args.limit_train], trainset.targets[:args.limit_train]
     if args.limit_test:
