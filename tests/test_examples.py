@@ -103,7 +103,7 @@ def test_001_logreg_and_cnn(runs):
     assert m["models"]["logreg"]["test_accuracy"] > 60
     assert m["models"]["cnn"]["test_accuracy"] > 10
     load_png(out / "tutorial_001_first_example.png")
-    assert "test accuracy" in last_line(stdout)
+    assert "validation accuracy" in last_line(stdout) and "held-out images" in last_line(stdout)
 
 
 @needs_mnist
