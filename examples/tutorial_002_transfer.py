@@ -112,23 +112,27 @@ def render_digits(images, rng, size):
     return out
 
 
-def make_image_folders(mnist_dir, root, per_class, val_per_class, size, seed=0):
+def make_image_folders(mnist_dir, root, per_class, val_per_class, size, seed=0, pretrain_per_class=None):
     """Write ``root/{pretrain,transfer}/{train,val}/<digit>/<index>.png``: the first
-    ``per_class`` training images and the first ``val_per_class`` test images of each digit.
-    Kept when ``root/manifest.json`` says they were made with the same settings."""
+    ``per_class`` training images (``pretrain_per_class`` for digits 0-4) and the first
+    ``val_per_class`` test images of each digit. Kept when ``root/manifest.json`` says they were
+    made with the same settings."""
     from PIL import Image
     root = Path(root)
-    manifest = {"per_class": per_class, "val_per_class": val_per_class, "size": size, "seed": seed,
+    pretrain_per_class = per_class if pretrain_per_class is None else pretrain_per_class
+    manifest = {"per_class": per_class, "pretrain_per_class": pretrain_per_class,
+                "val_per_class": val_per_class, "size": size, "seed": seed,
                 "pretrain": list(PRETRAIN_DIGITS), "transfer": list(TRANSFER_DIGITS)}
     if (root / "manifest.json").is_file() and json.loads((root / "manifest.json").read_text()) == manifest:
         return root
     rng = np.random.default_rng(seed)
     tmp = root.with_name(root.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    for split, train, count in (("train", True, per_class), ("val", False, val_per_class)):
+    for split, train in (("train", True), ("val", False)):
         mnist = datasets.MNIST(mnist_dir, train=train)
         data, targets = mnist.data.numpy(), mnist.targets.numpy()
         for task, digits in (("pretrain", PRETRAIN_DIGITS), ("transfer", TRANSFER_DIGITS)):
+            count = val_per_class if not train else pretrain_per_class if task == "pretrain" else per_class
             for digit in digits:
                 index = np.flatnonzero(targets == digit)[:count]
                 if len(index) < count:
@@ -144,14 +148,16 @@ def make_image_folders(mnist_dir, root, per_class, val_per_class, size, seed=0):
 
 
 # ------------------------------------------------------------------ the tutorial's data loading
-def load_data(data_dir, image_size, batch_size):
+def load_data(data_dir, image_size, batch_size, crop_scale=(0.08, 1.0)):
     """The tutorial's boilerplate: ``data_transforms``, ``image_datasets``, ``dataloaders``,
-    ``dataset_sizes``, ``class_names`` for the ImageFolder trees ``data_dir/train`` and ``/val``."""
+    ``dataset_sizes``, ``class_names`` for the ImageFolder trees ``data_dir/train`` and ``/val``.
+    ``crop_scale``: the random crop's area range (torchvision's default, the tutorial's, for the
+    transfer runs; the pretraining takes larger crops, see ``--pretrain-crop-scale``)."""
     resize = round(image_size * 256 / 224)  # the tutorial's Scale(256) before CenterCrop(224)
     to_engine = [] if ENGINE == "tinygrad" else [transforms.Lambda(lambda t: tg.from_numpy(t.numpy()))]
     data_transforms = {
         'train': transforms.Compose([
-            transforms.RandomSizedCrop(image_size),
+            transforms.RandomSizedCrop(image_size, scale=crop_scale),
             transforms.RandomHorizontalFlip(),
             transforms.ToTensor(),
             transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
@@ -298,6 +304,10 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-epochs", type=int, default=3, help="epochs of the pretraining on digits 0-4")
     p.add_argument("--pretrain-lr", type=float, default=0.01,
                    help="SGD rate of the pretraining (ours; momentum 0.9, StepLR(7, 0.1) as the tutorial)")
+    p.add_argument("--pretrain-batch-size", type=int, default=32, help="batch size of the pretraining (ours)")
+    p.add_argument("--pretrain-per-class", type=int, default=500, help="pretraining images per digit 0-4")
+    p.add_argument("--pretrain-crop-scale", type=float, default=0.5,
+                   help="smallest crop area of the pretraining's random crops (torchvision's default: 0.08)")
     p.add_argument("--train-per-class", type=int, default=100, help="training images per digit")
     p.add_argument("--val-per-class", type=int, default=50, help="validation images per digit")
     p.add_argument("--image-size", type=int, default=32, help="crop size (the tutorial's 224)")
@@ -322,11 +332,12 @@ def main(argv=None):
     print(f"---- Transfer learning on {args.engine} (seed {args.seed})")
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    root = make_image_folders(args.data_dir, work / f"digits_{args.image_size}px_{args.train_per_class}"
-                              f"_{args.val_per_class}", args.train_per_class, args.val_per_class,
-                              args.image_size, seed=args.seed)
+    root = make_image_folders(args.data_dir, work / f"digits_{args.image_size}px_{args.pretrain_per_class}"
+                              f"_{args.train_per_class}_{args.val_per_class}", args.train_per_class, args.val_per_class,
+                              args.image_size, seed=args.seed, pretrain_per_class=args.pretrain_per_class)
     print(f"ImageFolder trees: {root}/pretrain (digits 0-4), {root}/transfer (digits 5-9); "
-          f"{args.train_per_class} train and {args.val_per_class} val images per digit, "
+          f"{args.pretrain_per_class} / {args.train_per_class} train images per digit, "
+          f"{args.val_per_class} val images per digit, "
           f"{args.image_size}x{args.image_size} RGB")
     results = {"engine": args.engine, "seed": args.seed, "epochs": args.epochs,
                "train_per_class": args.train_per_class, "val_per_class": args.val_per_class,
@@ -339,7 +350,9 @@ def main(argv=None):
         pretrained, num_pretrained_classes = Path(args.weights), 1000
         print(f"pretrained weights: {pretrained}")
     else:
-        dataloaders, dataset_sizes, class_names = load_data(root / "pretrain", args.image_size, args.batch_size)
+        dataloaders, dataset_sizes, class_names = load_data(root / "pretrain", args.image_size,
+                                                            args.pretrain_batch_size,
+                                                            crop_scale=(args.pretrain_crop_scale, 1.0))
         print(f"pretraining a ResNet-18 on {class_names} ({dataset_sizes['train']} images), "
               f"{args.pretrain_epochs} epochs")
         model = models.resnet18(num_classes=len(class_names))
