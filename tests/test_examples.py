@@ -2,7 +2,10 @@
 goes down, its files exist and load, and its model classes are the ones in tinygrad_mnist.models.
 
 Each script runs once, as a subprocess (one BLAS thread), with 2 epochs on 2000 training and
-1000 test images and a ``--json`` metrics file; the tests read that file and the output.
+1000 test images and a ``--json`` metrics file; the tests read that file and the output. Example
+002 runs every section with 1 epoch, its transfer learning on a few images a digit; the transfer
+script also runs on torch and from given weights, and its ``train_model`` is checked to hand back
+the best epoch's weights.
 """
 import importlib.util
 import json
@@ -15,7 +18,6 @@ import pytest
 
 import tinygrad_mnist as tg
 from tinygrad_mnist import models
-from tinygrad_mnist.specs import get_spec
 
 from conftest import MNIST_DIR as DATA, ROOT, needs_mnist
 
@@ -347,3 +349,21 @@ def test_002_transfer_defaults():
     args = load_transfer("tinygrad").parse_args([])
     assert (args.engine, args.batch_size, args.epochs, args.image_size) == ("tinygrad", 4, 3, 32)
     assert args.weights is None and args.data_dir == str(ROOT / "data" / "mnist")
+
+
+@needs_mnist
+def test_002_transfer_from_given_weights(tmp_path):
+    """--weights: a converted torchvision-style ResNet-18 (1000 classes) replaces the pretraining."""
+    weights = tmp_path / "resnet18.safetensors"
+    tg.save(models.resnet18().state_dict(), weights)
+    metrics = tmp_path / "metrics.json"
+    args = [sys.executable, str(EXAMPLES / "tutorial_002_transfer.py"), *TRANSFER_QUICK, "--weights", str(weights),
+            "--data-dir", str(DATA), "--work-dir", str(tmp_path), "--json", str(metrics)]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    t = json.loads(metrics.read_text())
+    assert "pretrain" not in t and f"pretrained weights: {weights}" in proc.stdout
+    for key in ("scratch", "finetune", "frozen"):
+        assert abs(t[key]["restored_val_acc"] - t[key]["best_acc"]) < 1e-6, (key, t[key])
+    assert t["frozen"]["body_unchanged"] and t["frozen"]["trainable"] == ["fc.bias", "fc.weight"]
