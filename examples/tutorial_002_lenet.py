@@ -48,6 +48,9 @@ transforms -> ours):
 * the test loop's message counts the images it read (the tutorial's says "10000" whatever it read);
 * the tutorial wraps ``Model`` in ``nn.DataParallel`` only when there are several GPUs; here it is
   always wrapped, so that the wrapper is what runs;
+* ``num_workers=2`` is kept for tinygrad_mnist's loader (which accepts and ignores it); on
+  ``--engine torch`` the loaders get 0 workers, since worker processes would copy tinygrad_mnist's
+  transform generator;
 * ``--log-every N`` prints every Nth loss of the long loops (default 1: every one, as the tutorial).
 
     python examples/tutorial_002_lenet.py --log-every 2000
