@@ -4,11 +4,15 @@ Read it beside /work/shared/seeds/000_728fc0fa20d97598.txt: same steps in the sa
 names, same hyperparameters (Adam 1e-3, batch 8192, test batch 1024, 50 epochs). What changed:
 
 * the imports (``torch`` -> ``tinygrad_mnist``; torchvision's MNIST and transforms -> ours);
-* ``Variable(...)`` is gone (it has been a no-op since PyTorch 0.4), ``.cuda()`` is
-  ``.to(device)`` so that the script also runs without a GPU;
-* ``loss.data[0]`` (2017 PyTorch) is ``loss.item()``, and the accuracies are read with
-  ``.item()`` before formatting;
+* ``Variable(data).cuda()`` is ``Variable(data).to(device)`` (and ``MNISTnn().cuda()`` is
+  ``.to(device)``), so that the script also runs without a GPU;
+* ``loss.data[0]`` (2017 PyTorch; today's PyTorch refuses to index a 0-d tensor) is
+  ``loss.item()``, and the accuracies are read with ``.item()`` before formatting;
+* the test loop runs under ``no_grad()`` (the tutorial builds a graph there that nothing uses);
 * ``plt.show()`` is ``plt.savefig`` (no display needed), and a few flags for quick runs.
+
+``CrossEntropyLoss(size_average=True)`` is kept as the tutorial writes it: the engine accepts the
+old argument with PyTorch's deprecation warning (it means ``reduction='mean'``).
 
 The model is kept as the tutorial wrote it, with a ReLU on the logits too (``MNISTnn`` in
 ``tinygrad_mnist.models``; ``MNISTnnFixed`` there drops it). A ReLU there clips every negative
@@ -34,6 +38,7 @@ import tinygrad_mnist as tg  # noqa: E402   import torch
 from tinygrad_mnist.utils.data import DataLoader  # noqa: E402   from torch.utils.data import ...
 from tinygrad_mnist.datasets import MNIST  # noqa: E402   from torchvision.datasets import MNIST
 from tinygrad_mnist import transforms  # noqa: E402   from torchvision import transforms
+from tinygrad_mnist.autograd import Variable  # noqa: E402   from torch.autograd import Variable
 
 
 class MNISTnn(tg.nn.Module):
@@ -84,7 +89,7 @@ def main(argv=None):
 
     # ---- Loss, optimizer and training
     model = MNISTnn().to(device)  # .cuda() in the tutorial
-    criterion = tg.nn.CrossEntropyLoss()  # size_average=True (deprecated) is the default reduction='mean'
+    criterion = tg.nn.CrossEntropyLoss(size_average=True)
     optimizer = tg.optim.Adam(model.parameters(), lr=args.lr)
 
     sub_loss = []
@@ -95,7 +100,7 @@ def main(argv=None):
         test_correct = 0
         model.train()
         for idx, (data, target) in enumerate(loader):
-            data, target = data.to(device), target.to(device)
+            data, target = Variable(data).to(device), Variable(target).to(device)  # .cuda()
 
             ## forward pass
             y_pred = model(data)
@@ -116,7 +121,7 @@ def main(argv=None):
         model.eval()
         with tg.no_grad():  # (ours) the tutorial builds a graph here too; nothing needs it
             for idx, (data, target) in enumerate(test_loader):
-                data, target = data.to(device), target.to(device)
+                data, target = Variable(data).to(device), Variable(target).to(device)  # .cuda()
 
                 ## forward pass
                 y_pred = model(data)

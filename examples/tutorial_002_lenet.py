@@ -1,68 +1,102 @@
-"""Seed 002, "PyTorch - Neural networks with nn modules": LeNet, autograd, optimizers, Sequential.
+"""Seed 002, "PyTorch - Neural networks with nn modules": every section, in the tutorial's order.
 
-Read it beside /work/shared/seeds/002_86f17419b2a70d18.txt, section by section, in its order:
+Read it beside /work/shared/seeds/002_86f17419b2a70d18.txt, section by section:
 
-1. Neural Networks     the LeNet-style ``Net``, ``print(net)``, its parameters, a forward pass
-                       on one random 1x1x32x32 input
-2. functional          ``F.relu``, ``F.softmax``
-3. Backward pass       ``net.zero_grad()`` and ``out.backward(...)``
-4. Loss function       ``nn.MSELoss`` against a random target, ``conv1.bias.grad`` before and after
-                       ``backward``, and the graph behind the loss through ``loss.grad_fn`` and
-                       ``.next_functions``
-5. Optimizer           first the update by hand (``f.data.sub_(f.grad.data * learning_rate)``, as
-                       in PyTorch's own tutorial this seed follows), then ``optim.SGD`` for 500
-                       steps, and the Adam constructor
-6. Putting it together the seed trains the same net on CIFAR-10; here on MNIST padded to 32x32
-                       (1 channel instead of 3), cross-entropy + SGD as ``specs.get_spec('lenet')``
-                       says, with the transfer-learning section's ``lr_scheduler.StepLR`` attached
-7. nn.Sequential       a 2-layer MLP on random data, MSE with ``reduction='sum'``, the parameters
-                       updated by hand (``param.data -= learning_rate * param.grad.data``)
-8. DynamicNet          0 to 3 repeats of one shared middle Linear per forward pass (weight
-                       sharing, a new graph each step), MSE sum, SGD momentum 0.9, random data
+1. Neural Networks      the LeNet-style ``Net``, ``print(net)``, its parameters, a forward pass
+                        on one random 1x1x32x32 input (``Variable`` kept: it returns the tensor)
+2. functional           ``F.relu``, ``F.softmax`` on ``autograd.Variable`` inputs
+3. Backward pass        ``net.zero_grad()`` and ``out.backward(...)``
+4. Loss function        ``nn.MSELoss`` against the tutorial's ``Variable(torch.arange(1, 11))``,
+                        ``conv1.bias.grad``, and the graph behind the loss through ``grad_fn``
+5. Optimizer            ``optim.SGD(lr=0.01)`` for 500 steps, and the Adam constructor
+6. Putting it together  the CIFAR-10 ``Net`` (3 input channels) with the tutorial's recipe:
+                        ``ToTensor`` + ``Normalize((0.5,)*3, (0.5,)*3)``, batch 4, cross-entropy,
+                        ``SGD(lr=0.001, momentum=0.9)``, 2 epochs, the loss printed each
+                        mini-batch, then the test accuracy. On CIFAR-10 when its binary release is
+                        unpacked in ``data/cifar10`` (``cifar-10-batches-bin/``; get it with
+                        ``datasets.CIFAR10("data/cifar10", download=True)`` on a machine with
+                        internet, or unpack ``cifar-10-binary.tar.gz`` there); else on MNIST padded
+                        to 32x32 with its gray channel repeated three times (``Pad(2)``,
+                        ``Grayscale(num_output_channels=3)``), which keeps the tutorial's Net as it
+                        is. The output says which.
+7. CUDA, DataParallel   ``model.cuda()`` when a GPU is there, and the tutorial's full
+                        ``RandomDataset`` / ``Model`` program under ``nn.DataParallel``, printing the
+                        sizes inside and outside the model (with no GPU or one, DataParallel runs
+                        the module, as PyTorch's does)
+8. nn.Sequential        a 2-layer MLP on random data, ``MSELoss(size_average=False)``, the
+                        parameters updated by hand (the tutorial's own manual update)
+9. DynamicNet           0 to 3 repeats of one shared middle Linear per forward pass (weight
+                        sharing, a new graph each step), SGD momentum 0.9, random data
+10. Transfer model      ``examples/tutorial_002_transfer.py``, run from here (``--no-transfer``
+                        skips it): the tutorial's ``train_model``, fine-tuned and frozen ResNet-18
 
-Left out, on purpose: the CUDA / ``nn.DataParallel`` section (it needs several GPUs; the engine
-runs one device) and the transfer-learning section (it fine-tunes an ImageNet-pretrained
-ResNet-18 on a folder of ant and bee photos: neither the pretrained weights nor ResNet's layers
-are part of this project). Its ``StepLR`` schedule is shown in section 6.
+``--engine torch`` runs the whole program on PyTorch instead, under the same names (``tg`` is
+then ``torch``, ``nn`` is ``torch.nn``, ...); the images still come through tinygrad_mnist's
+datasets and transforms (torchvision is not installed), turned into torch tensors at the end.
 
-What changed besides the imports (``torch`` -> ``tinygrad_mnist``):
+What changed besides the imports (``torch`` -> ``tinygrad_mnist``; torchvision's datasets and
+transforms -> ours):
 
-* ``Variable(...)`` is gone (a no-op since PyTorch 0.4), ``loss.data[0]`` is ``loss.item()``;
+* ``loss.data[0]`` -> ``loss.item()`` (today's PyTorch refuses to index a 0-d tensor);
 * ``out.backward()`` on the (1, 10) output -> ``out.backward(tg.randn(1, 10))``: a non-scalar
-  output needs the gradient to start from (PyTorch raises without it too);
-* the seed's target ``torch.arange(1, 11)`` -> ``tg.randn(10).view(1, -1)``: a float target of the
-  output's shape (``arange(1, 11)`` is an int64 (10,) tensor in today's PyTorch, which MSELoss
-  refuses, and the shape mismatch would broadcast);
-* ``MSELoss(size_average=False)`` -> ``MSELoss(reduction='sum')`` (the same thing; the engine
-  still accepts the old spelling, with PyTorch's deprecation warning);
-* the grad_fn names are the engine's: its Linear is one node, ``LinearBackward``, whose inputs
-  are (activation, weight, bias), so ``.next_functions[0][0]`` twice leads to the ReLU before
-  fc3. PyTorch's node is ``AddmmBackward0`` with inputs (bias, activation, transposed weight):
-  there the third line is the bias's node (``ExpandBackward`` in the seed's 2018 PyTorch,
-  ``AccumulateGrad`` today);
-* long loops print every 100 steps (``--log-every``), not every step.
+  output needs the gradient to start from (today's PyTorch raises without it too);
+* the grad_fn names are each engine's: ours has one ``LinearBackward`` node per Linear, whose
+  inputs are (activation, weight, bias), so ``.next_functions[0][0]`` twice leads to the ReLU
+  before fc3; PyTorch's node is ``AddmmBackward0`` with inputs (bias, activation, transposed
+  weight), so there the third line is the bias's node (``ExpandBackward`` in the seed's 2018
+  PyTorch, ``AccumulateGrad`` today);
+* the test loop's message counts the images it read (the tutorial's says "10000" whatever it read);
+* the tutorial wraps ``Model`` in ``nn.DataParallel`` only when there are several GPUs; here it is
+  always wrapped, so that the wrapper is what runs;
+* ``num_workers=2`` is kept for tinygrad_mnist's loader (which accepts and ignores it); on
+  ``--engine torch`` the loaders get 0 workers, since worker processes would copy tinygrad_mnist's
+  transform generator;
+* ``--log-every N`` prints every Nth loss of the long loops (default 1: every one, as the tutorial).
 
-    python examples/tutorial_002_lenet.py --epochs 1
+    python examples/tutorial_002_lenet.py --log-every 2000
+    python examples/tutorial_002_lenet.py --log-every 2000 --engine torch
 """
 import argparse
 import json
 import random
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tutorial_002_transfer beside this file
 
-import numpy as np  # noqa: E402
 
-import tinygrad_mnist as tg  # noqa: E402   import torch
-import tinygrad_mnist.nn as nn  # noqa: E402   import torch.nn as nn
-import tinygrad_mnist.nn.functional as F  # noqa: E402   import torch.nn.functional as F
-import tinygrad_mnist.optim as optim  # noqa: E402   import torch.optim as optim
-from tinygrad_mnist.optim import lr_scheduler  # noqa: E402   from torch.optim import lr_scheduler
-from tinygrad_mnist.utils.data import DataLoader  # noqa: E402
-from tinygrad_mnist import datasets, transforms  # noqa: E402   from torchvision import ...
-from tinygrad_mnist.specs import get_spec  # noqa: E402
+def _engine_in(argv):
+    """The ``--engine`` given on the command line: the classes below need the engine's ``nn``."""
+    for i, arg in enumerate(argv):
+        if arg == "--engine" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--engine="):
+            return arg.split("=", 1)[1]
+    return "tinygrad"
+
+
+ENGINE = _engine_in(sys.argv[1:]) if __name__ == "__main__" else "tinygrad"
+if ENGINE == "torch":
+    import torch as tg  # noqa: E402
+    import torch.nn as nn  # noqa: E402
+    import torch.nn.functional as F  # noqa: E402
+    import torch.optim as optim  # noqa: E402
+    from torch import autograd  # noqa: E402
+    from torch.autograd import Variable  # noqa: E402
+    from torch.utils.data import Dataset, DataLoader  # noqa: E402
+else:
+    import tinygrad_mnist as tg  # noqa: E402   import torch
+    import tinygrad_mnist.nn as nn  # noqa: E402   import torch.nn as nn
+    import tinygrad_mnist.nn.functional as F  # noqa: E402   import torch.nn.functional as F
+    import tinygrad_mnist.optim as optim  # noqa: E402   import torch.optim as optim
+    from tinygrad_mnist import autograd  # noqa: E402   from torch import autograd
+    from tinygrad_mnist.autograd import Variable  # noqa: E402   from torch.autograd import Variable
+    from tinygrad_mnist.utils.data import Dataset, DataLoader  # noqa: E402
+import tinygrad_mnist  # noqa: E402
+from tinygrad_mnist import datasets, transforms  # noqa: E402   import torchvision (datasets, transforms)
 
 
 # ------------------------------------------------------------------ 1. Neural Networks
@@ -103,13 +137,12 @@ class Net(nn.Module):
 
 # ------------------------------------------------------------------ 6. Putting it together
 class CifarNet(nn.Module):
-    """The seed's second ``Net`` (section "Model & Training"), written for CIFAR-10: here with
-    ``in_channels=1`` for MNIST, and renamed so that both classes live in one file. Same layers
-    and parameter names as ``Net``; the pooling is a module here, a function there."""
+    """The seed's second ``Net`` (section "Model & Training"), for 3-channel 32x32 images; renamed
+    so that both classes live in one file. The pooling is a module here, a function in ``Net``."""
 
     def __init__(self):
         super(CifarNet, self).__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)  # nn.Conv2d(3, 6, 5) for CIFAR-10's RGB images
+        self.conv1 = nn.Conv2d(3, 6, 5)
         self.pool = nn.MaxPool2d(2, 2)
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
@@ -126,7 +159,35 @@ class CifarNet(nn.Module):
         return x
 
 
-# ------------------------------------------------------------------ 8. DynamicNet
+# ------------------------------------------------------------------ 7. CUDA, DataParallel
+class RandomDataset(Dataset):
+
+    def __init__(self, size, length):
+        self.len = length
+        self.data = tg.randn(length, size)
+
+    def __getitem__(self, index):
+        return self.data[index]
+
+    def __len__(self):
+        return self.len
+
+
+class Model(nn.Module):
+
+    def __init__(self, input_size, output_size):
+        super(Model, self).__init__()
+        self.fc = nn.Linear(input_size, output_size)
+
+    def forward(self, input):
+        output = self.fc(input)
+        print("  In Model: input size", input.size(),
+              "output size", output.size())
+
+        return output
+
+
+# ------------------------------------------------------------------ 9. DynamicNet
 class DynamicNet(nn.Module):
     def __init__(self, D_in, H, D_out):
         super(DynamicNet, self).__init__()
@@ -142,35 +203,79 @@ class DynamicNet(nn.Module):
         return y_pred
 
 
-def pad2(img):
-    """``transforms.Pad(2)`` for a (28, 28) uint8 image: 2 zero pixels on every side -> 32x32.
-
-    The engine's transforms have no ``Pad``; ``transforms.Lambda`` runs this in its place."""
-    return np.pad(img, 2)
+def cifar10_or_mnist(args):
+    """The train and test sets of section 6 and what they are: CIFAR-10 if its binary release is
+    in ``args.cifar_dir``, else MNIST padded to 32x32 with 3 equal channels."""
+    to_engine = [] if ENGINE == "tinygrad" else [transforms.Lambda(lambda t: tg.from_numpy(t.numpy()))]
+    if (Path(args.cifar_dir) / "cifar-10-batches-bin").is_dir():
+        transform = transforms.Compose(
+            [transforms.ToTensor(),
+             transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), *to_engine])
+        trainset = datasets.CIFAR10(root=args.cifar_dir, train=True,
+                                    download=False, transform=transform)
+        testset = datasets.CIFAR10(root=args.cifar_dir, train=False,
+                                   download=False, transform=transform)
+        classes = ('plane', 'car', 'bird', 'cat',
+                   'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+        what = f"CIFAR-10 from {args.cifar_dir}"
+    else:
+        transform = transforms.Compose(
+            [transforms.Pad(2),  # 28x28 -> 32x32
+             transforms.Grayscale(num_output_channels=3),  # the Net's 3 input channels
+             transforms.ToTensor(),
+             transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), *to_engine])
+        trainset = datasets.MNIST(root=args.data_dir, train=True, download=False, transform=transform)
+        testset = datasets.MNIST(root=args.data_dir, train=False, download=False, transform=transform)
+        classes = tuple(str(d) for d in range(10))
+        what = (f"MNIST padded to 32x32, gray repeated to 3 channels: no CIFAR-10 binary release in "
+                f"{args.cifar_dir}/cifar-10-batches-bin (datasets.CIFAR10({str(args.cifar_dir)!r}, "
+                f"download=True) fetches it where there is internet)")
+    if args.limit_train:  # (ours) a quick run on the first N images
+        trainset = tinygrad_mnist.utils.data.Subset(trainset, range(args.limit_train))
+    if args.limit_test:
+        testset = tinygrad_mnist.utils.data.Subset(testset, range(args.limit_test))
+    return trainset, testset, classes, what
 
 
 def parse_args(argv=None):
-    spec = get_spec("lenet")
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=spec.epochs, help="MNIST epochs (the seed's 2)")
-    p.add_argument("--batch-size", type=int, default=spec.batch_size,
-                   help="specs: 64 (the seed's CIFAR-10 loader uses 4)")
-    p.add_argument("--lr", type=float, default=spec.lr,
-                   help="specs: 0.01 with momentum 0.9 (the seed's CIFAR-10 recipe: 0.001)")
-    p.add_argument("--steps", type=int, default=500, help="steps of the random-data loops (seed: 500)")
-    p.add_argument("--log-every", type=int, default=100, help="print every N steps of the long loops")
+    p.add_argument("--engine", choices=["tinygrad", "torch"], default="tinygrad",
+                   help="tinygrad (tinygrad_mnist) or torch: the same program on either")
+    p.add_argument("--epochs", type=int, default=2, help="epochs of section 6 (the tutorial's 2)")
+    p.add_argument("--batch-size", type=int, default=4, help="section 6's loaders (the tutorial's 4)")
+    p.add_argument("--lr", type=float, default=0.001,
+                   help="section 6's SGD rate, momentum 0.9 (the tutorial's 0.001)")
+    p.add_argument("--steps", type=int, default=500, help="steps of the random-data loops (the tutorial's 500)")
+    p.add_argument("--log-every", type=int, default=1,
+                   help="print every Nth loss of the long loops (the tutorial prints every one)")
     p.add_argument("--data-dir", default=str(ROOT / "data" / "mnist"))
+    p.add_argument("--cifar-dir", default=str(ROOT / "data" / "cifar10"),
+                   help="where CIFAR-10's binary release is unpacked (else section 6 runs on MNIST)")
     p.add_argument("--limit-train", type=int, default=None, help="train on the first N images only")
     p.add_argument("--limit-test", type=int, default=None, help="test on the first N images only")
+    p.add_argument("--no-transfer", action="store_true", help="skip section 10, transfer learning")
+    p.add_argument("--transfer-epochs", type=int, default=3,
+                   help="epochs of each transfer run (the tutorial's 25; see tutorial_002_transfer.py)")
+    p.add_argument("--pretrain-epochs", type=int, default=3)
+    p.add_argument("--pretrain-per-class", type=int, default=500, help="transfer: pretraining images per digit 0-4")
+    p.add_argument("--train-per-class", type=int, default=100, help="transfer: training images per digit")
+    p.add_argument("--val-per-class", type=int, default=50, help="transfer: validation images per digit")
+    p.add_argument("--weights", default=None, help="transfer: start from this converted torchvision ResNet-18")
+    p.add_argument("--work-dir", default=str(ROOT / "data" / "tutorial_002_transfer"),
+                   help="transfer: where its ImageFolder trees and checkpoint go")
     p.add_argument("--json", default=None, help="also write the metrics to this JSON file")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.engine != ENGINE:
+        raise SystemExit(f"--engine {args.engine}: the engine is chosen when the script starts; run "
+                         f"'python {Path(__file__).name} --engine {args.engine}'")
     tg.manual_seed(0)
+    tinygrad_mnist.manual_seed(0)  # the transforms' generator, in both engines
     random.seed(0)  # DynamicNet draws its depth with Python's random, as the seed does
-    metrics = {"tutorial": "002"}
+    metrics = {"tutorial": "002", "engine": ENGINE}
     every = max(1, args.log_every)
 
     # ============================================================ 1. Neural Networks
@@ -179,19 +284,17 @@ def main(argv=None):
 
     params = list(net.parameters())
     print(len(params))       # 10: 10 sets of trainable parameters
-    print(params[0].size())  # tinygrad_mnist.Size([6, 1, 5, 5]): conv1's weight
-    for name, p in net.named_parameters():  # (ours) every parameter's size
-        print(f"  {name:<12} {tuple(p.size())}")
+    print(params[0].size())  # Size([6, 1, 5, 5]): conv1's weight
 
-    input = tg.randn(1, 1, 32, 32)
+    input = Variable(tg.randn(1, 1, 32, 32))
     out = net(input)   # out's size: 1x10.
     print(out)
 
     # ============================================================ 2. Common functionals
-    data = tg.randn(2, 2)
+    data = autograd.Variable(tg.randn(2, 2))
     print(F.relu(data))
 
-    data = tg.randn(5)
+    data = autograd.Variable(tg.randn(5))
     print(F.softmax(data, dim=0))
 
     # ============================================================ 3. Backward pass
@@ -200,12 +303,11 @@ def main(argv=None):
 
     # ============================================================ 4. Loss function
     output = net(input)
-    target = tg.randn(10)     # a dummy target, size 10 (tg.arange(1, 11) in the seed)
-    target = target.view(1, -1)  # the same shape as the output
+    target = Variable(tg.arange(1, 11))   # Create a dummy true label Size 10.
     criterion = nn.MSELoss()
 
     # Compute the loss by MSE of the output and the true label
-    loss = criterion(output, target)         # Size 1
+    loss = criterion(output, target)         # Size 1 (the (10,) target broadcasts, with a warning)
     print(loss)
 
     net.zero_grad()      # zeroes the gradient buffers of all parameters
@@ -221,26 +323,23 @@ def main(argv=None):
     # Follow the loss backward through grad_fn:
     #   input -> conv2d -> relu -> maxpool2d -> conv2d -> relu -> maxpool2d
     #         -> view -> linear -> relu -> linear -> relu -> linear -> MSELoss -> loss
+    loss = criterion(output, target)         # Size 1
+
     print(loss.grad_fn)                      # <MSELossBackward object at ...>
     print(loss.grad_fn.next_functions[0][0])  # <LinearBackward object at ...>: fc3
     print(loss.grad_fn.next_functions[0][0].next_functions[0][0])  # <ReLUBackward ...>: fc2's relu
 
-    # (ours) the whole chain, following the first input of each node to the network's input; the
-    # other inputs of a layer are its parameters (AccumulateGrad: where their .grad is summed)
+    # (ours) the whole chain: from each node, on to its first input that is not a parameter (the
+    # parameters' nodes are AccumulateGrad: where their .grad is summed), down to the input
     fn, chain = loss.grad_fn, []
     while fn is not None:
-        leaves = sum(type(f).__name__ == "AccumulateGrad" for f, _ in fn.next_functions)
+        inputs = [f for f, _ in fn.next_functions if f is not None]
+        leaves = sum(type(f).__name__ == "AccumulateGrad" for f in inputs)
         chain.append(fn.name() + (f" (+{leaves} parameters)" if leaves else ""))
-        fn = fn.next_functions[0][0]
+        fn = next((f for f in inputs if type(f).__name__ != "AccumulateGrad"), None)
     print("graph, from the loss back to the input:\n  " + "\n  <- ".join(chain))
 
     # ============================================================ 5. Optimizer
-    # First by hand, the simplest update rule (SGD): weight = weight - learning_rate * gradient
-    learning_rate = 0.01
-    for f in net.parameters():
-        f.data.sub_(f.grad.data * learning_rate)
-    print("loss after one SGD step by hand:", criterion(net(input), target).item())
-
     # Create a SGD optimizer for gradient descent
     optimizer = optim.SGD(net.parameters(), lr=0.01)
 
@@ -265,44 +364,28 @@ def main(argv=None):
     print(optimizer)
 
     # ============================================================ 6. Putting it together
-    # MNIST instead of CIFAR-10: padded to 32x32 (LeNet's input size), ToTensor, then
-    # Normalize((0.5,), (0.5,)): one channel where CIFAR-10 has three.
-    spec = get_spec("lenet")  # cross-entropy, SGD lr 0.01 momentum 0.9, batch 64, 2 epochs
-    transform = transforms.Compose(
-        [transforms.Lambda(pad2),  # transforms.Pad(2)
-         transforms.ToTensor(),
-         transforms.Normalize((0.5,), (0.5,))])
-
-    trainset = datasets.MNIST(root=args.data_dir, train=True,
-                              download=False, transform=transform)
-    if args.limit_train:  # (ours) a quick run on the first N images
-        trainset.data, trainset.targets = trainset.data[:args.limit_train], trainset.targets[:args.limit_train]
+    trainset, testset, classes, what = cifar10_or_mnist(args)
+    print(f"Section 6 data: {what}")
     trainloader = DataLoader(trainset, batch_size=args.batch_size,
-                             shuffle=True, num_workers=2)  # num_workers: accepted, ignored
-
-    testset = datasets.MNIST(root=args.data_dir, train=False,
-                             download=False, transform=transform)
-    if args.limit_test:
-        testset.data, testset.targets = testset.data[:args.limit_test], testset.targets[:args.limit_test]
+                             shuffle=True, num_workers=2 if ENGINE == "tinygrad" else 0)
     testloader = DataLoader(testset, batch_size=args.batch_size,
-                            shuffle=False, num_workers=2)
+                            shuffle=False, num_workers=2 if ENGINE == "tinygrad" else 0)
+    # (num_workers: tinygrad_mnist's loader accepts and ignores it; torch's gets 0, since worker
+    # processes would copy tinygrad_mnist's transform generator)
 
     net = CifarNet()
 
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=spec.optimizer_kwargs["momentum"])
-    # From the seed's transfer-learning section: divide the rate by 10 every 7 epochs. Stepped
-    # once per epoch, after the epoch's optimizer steps (PyTorch >= 1.1's order; the seed, older,
-    # steps it first). Over the default 2 epochs it never fires.
-    exp_lr_scheduler = lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.1)
+    optimizer = optim.SGD(net.parameters(), lr=args.lr, momentum=0.9)
 
-    mnist_epochs = []
+    since = time.time()
+    section6_epochs = []
     for epoch in range(args.epochs):  # loop over the dataset multiple times
-        running_loss = 0.0
-        epoch_loss, batches = 0.0, 0
-        # With a batch size of 64 in each iteration
-        for i, data in enumerate(trainloader, 0):  # trainloader reads data using our MNIST
+        epoch_loss, batches = 0.0, 0  # (ours) for --json
+        # With a batch size of 4 in each iteration
+        for i, data in enumerate(trainloader, 0):  # trainloader reads data using our datasets
             inputs, labels = data
+            inputs, labels = Variable(inputs), Variable(labels)
 
             optimizer.zero_grad()
 
@@ -311,42 +394,74 @@ def main(argv=None):
             loss.backward()
             optimizer.step()
 
-            running_loss += loss.item()
             epoch_loss, batches = epoch_loss + loss.item(), batches + 1
-            if i % every == every - 1:
-                print(f"[{epoch}, {i + 1:5d}] Loss {running_loss / every:.4f}")
-                running_loss = 0.0
-        lr = exp_lr_scheduler.get_last_lr()[0]
-        exp_lr_scheduler.step()
-        print(f"epoch {epoch}: mean loss {epoch_loss / batches:.4f} (lr {lr:g}, next epoch "
-              f"{exp_lr_scheduler.get_last_lr()[0]:g})")
-        mnist_epochs.append({"epoch": epoch, "loss": epoch_loss / batches, "lr": lr})
+            if i % every == 0:
+                print(f"Loss {loss.item()}")
+        print(f"epoch {epoch}: mean loss {epoch_loss / batches:.4f} over {batches} mini-batches")
+        section6_epochs.append({"epoch": epoch, "loss": epoch_loss / batches, "batches": batches})
 
     print('Finished Training')
+    train_time = time.time() - since
 
     # Testing
     correct = 0
     total = 0
-    with tg.no_grad():  # (ours) no graph is needed to test
-        for data in testloader:
-            images, labels = data
-            outputs = net(images)
-            _, predicted = tg.max(outputs.data, 1)   # Find the class index with the maximum value.
-            total += labels.size(0)
-            correct += (predicted == labels).sum()
+    for data in testloader:
+        images, labels = data
+        outputs = net(Variable(images))
+        _, predicted = tg.max(outputs.data, 1)   # Find the class index with the maximum value.
+        total += labels.size(0)
+        correct += (predicted == labels).sum()
 
     print('Accuracy of the network on the %d test images: %d %%' % (
         total, 100 * correct / total))
     test_accuracy = 100 * int(correct) / total
-    metrics["mnist"] = {"epochs": mnist_epochs, "test_accuracy": test_accuracy}
+    print(f"(section 6 on {ENGINE}: {train_time:.1f} s of training, test accuracy {test_accuracy:.2f} %)")
+    metrics["section6"] = {"data": what, "epochs": section6_epochs, "test_accuracy": test_accuracy,
+                           "train_time": train_time, "classes": list(classes)}
 
-    # (CUDA and nn.DataParallel: left out, see the top of the file.)
+    # ============================================================ 7. CUDA, DataParallel
+    if tg.cuda.is_available():
+        net.cuda()
 
-    # ============================================================ 7. torch.nn.Sequential
+    # Parameters and DataLoaders
+    input_size = 5
+    output_size = 2
+
+    batch_size = 30
+    data_size = 100
+
+    rand_loader = DataLoader(dataset=RandomDataset(input_size, data_size),
+                             batch_size=batch_size, shuffle=True)
+
+    model = Model(input_size, output_size)
+    if tg.cuda.device_count() > 1:
+        print("Let's use", tg.cuda.device_count(), "GPUs!")
+    # dim = 0 [30, xxx] -> [10, ...], [10, ...], [10, ...] on 3 GPUs
+    model = nn.DataParallel(model)  # the tutorial wraps only with several GPUs
+
+    if tg.cuda.is_available():
+        model.cuda()
+
+    sizes = []
+    for data in rand_loader:
+        if tg.cuda.is_available():
+            input_var = Variable(data.cuda())
+        else:
+            input_var = Variable(data)
+
+        output = model(input_var)
+        print("Outside: input size", input_var.size(),
+              "output_size", output.size())
+        sizes.append([list(input_var.size()), list(output.size())])
+    metrics["dataparallel"] = {"sizes": sizes, "wrapper": type(model).__name__,
+                               "devices": tg.cuda.device_count()}
+
+    # ============================================================ 8. torch.nn.Sequential
     N, D_in, H, D_out = 64, 1000, 100, 10
 
-    x = tg.randn(N, D_in)
-    y = tg.randn(N, D_out, requires_grad=False)
+    x = Variable(tg.randn(N, D_in))
+    y = Variable(tg.randn(N, D_out), requires_grad=False)
 
     model = nn.Sequential(
         nn.Linear(D_in, H),
@@ -355,7 +470,7 @@ def main(argv=None):
     )
     print(model)
 
-    loss_fn = nn.MSELoss(reduction='sum')  # size_average=False in the seed
+    loss_fn = nn.MSELoss(size_average=False)
 
     learning_rate = 1e-4
     sequential_losses = []
@@ -375,15 +490,15 @@ def main(argv=None):
             param.data -= learning_rate * param.grad.data
     metrics["sequential"] = sequential_losses
 
-    # ============================================================ 8. Dynamic computation graph
+    # ============================================================ 9. Dynamic computation graph
     N, D_in, H, D_out = 64, 1000, 100, 10
 
-    x = tg.randn(N, D_in)
-    y = tg.randn(N, D_out, requires_grad=False)
+    x = Variable(tg.randn(N, D_in))
+    y = Variable(tg.randn(N, D_out), requires_grad=False)
 
     model = DynamicNet(D_in, H, D_out)
 
-    criterion = nn.MSELoss(reduction='sum')  # size_average=False in the seed
+    criterion = nn.MSELoss(size_average=False)
     optimizer = optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     dynamic_losses = []
     for t in range(args.steps):
@@ -393,14 +508,25 @@ def main(argv=None):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        dynamic_losses.append(loss.item())
+        dynamic_losses.append(loss.item())  # (ours) the tutorial prints nothing here
         if t % every == 0 or t == args.steps - 1:
             print(f"DynamicNet step {t}: loss {loss.item():.4f}")
     metrics["dynamic"] = dynamic_losses
 
-    # (Transfer learning: left out, see the top of the file; its StepLR is in section 6.)
+    # ============================================================ 10. Transfer model
+    if not args.no_transfer:
+        import tutorial_002_transfer as transfer
+        transfer_argv = ["--engine", ENGINE, "--epochs", str(args.transfer_epochs),
+                         "--pretrain-epochs", str(args.pretrain_epochs),
+                         "--train-per-class", str(args.train_per_class),
+                         "--pretrain-per-class", str(args.pretrain_per_class),
+                         "--val-per-class", str(args.val_per_class),
+                         "--data-dir", args.data_dir, "--work-dir", args.work_dir]
+        if args.weights:
+            transfer_argv += ["--weights", args.weights]
+        metrics["transfer"] = transfer.main(transfer_argv)
 
-    print(f"Test accuracy (CifarNet on MNIST): {test_accuracy:.2f} %")
+    print(f"Test accuracy (section 6's Net, {what.split(':')[0]}): {test_accuracy:.2f} %")
     metrics["test_accuracy"] = test_accuracy
     if args.json:
         with open(args.json, "w") as f:

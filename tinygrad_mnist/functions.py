@@ -10,7 +10,7 @@ import string
 
 from .ops.matmul import Einsum
 from .ops.movement import Cat, Pad, Stack
-from .shapes import canonical_dim
+from .shapes import accepts_axis, canonical_dim
 from .tensor import Tensor, _binary_operands, _check_same_device, maximum, minimum, where
 
 __all__ = [
@@ -681,3 +681,9 @@ def einsum(equation, *operands):
     final = [t.expand(tuple(sizes[c] for c in subs)) if tuple(t.shape) != tuple(sizes[c] for c in subs) else t
              for subs, t in operands_]
     return Einsum.apply(*final, inputs=[subs for subs, _ in operands_], output=output)
+
+
+# ``axis=`` for ``dim=``, as PyTorch's functions take it (max and min pass it on to the method).
+amax, amin, softmax, log_softmax, squeeze, unsqueeze, stack, all, any, prod, cumsum, logsumexp, sort, argsort = (  # noqa: A001
+    accepts_axis(f) for f in (amax, amin, softmax, log_softmax, squeeze, unsqueeze, stack, all, any, prod,
+                              cumsum, logsumexp, sort, argsort))

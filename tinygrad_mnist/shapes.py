@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
-__all__ = ["Size", "canonical_dim", "canonical_dims", "keepdim_shape", "broadcast_shapes", "int_pair",
+__all__ = ["Size", "accepts_axis", "canonical_dim", "canonical_dims", "keepdim_shape", "broadcast_shapes", "int_pair",
            "Window2d", "pool_window", "window_out_size"]
 
 
@@ -58,6 +58,21 @@ class Size(tuple):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+def accepts_axis(fn):
+    """Let ``fn``, which takes ``dim``, also take NumPy's ``axis=`` keyword, as PyTorch's
+    reductions and shape functions do (``x.max(axis=1)``, ``torch.softmax(x, axis=0)``)."""
+    import functools
+
+    @functools.wraps(fn)
+    def with_axis(*args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}(): got both dim= and axis=; pass one of them")
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+    return with_axis
 
 
 def canonical_dim(dim, ndim, op="op"):

@@ -31,7 +31,7 @@ import numpy as np
 from . import backend, dtypes
 from .backend import Device, get_array_module, to_device, to_numpy
 from .dtypes import promote_arrays, promote_scalar
-from .shapes import Size, canonical_dim, canonical_dims
+from .shapes import Size, accepts_axis, canonical_dim, canonical_dims
 
 _SCALAR_TYPES = (numbers.Number, np.generic)
 _NDARRAY_TYPES = (np.ndarray,)  # cupy.ndarray is recognised through backend when CuPy loads
@@ -2078,6 +2078,13 @@ def where(condition, input=None, other=None):
     input, other = _binary_operands(input, other)
     return Where.apply(condition, input, other)
 
+
+# PyTorch takes ``axis=`` for ``dim=`` in these too (sum, mean, var, std, argmax, argmin spell it
+# out in their signatures).
+for _name in ("max", "min", "amax", "amin", "prod", "cumsum", "logsumexp", "softmax", "log_softmax",
+              "all", "any", "sort", "argsort", "squeeze", "unsqueeze"):
+    setattr(Tensor, _name, accepts_axis(getattr(Tensor, _name)))
+del _name
 
 # The ops import Op from autograd, which imports Tensor from this module: import them last.
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Div, Exp, Log, LogSoftmax,  # noqa: E402
