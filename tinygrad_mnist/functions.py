@@ -48,10 +48,10 @@ def _common(tensors, op):
     return [t if t.array.dtype == dt else t.to(dt) for t in tensors]
 
 
-def cat(tensors, dim=0, *, axis=None):
+def cat(tensors, dim=0):
     tensors = _common(tensors, "cat")
     ref = tensors[0]
-    d = canonical_dim(dim if axis is None else axis, ref.ndim, "cat")
+    d = canonical_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or builtins.any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}: expected "
@@ -684,6 +684,7 @@ def einsum(equation, *operands):
 
 
 # ``axis=`` for ``dim=``, as PyTorch's functions take it (max and min pass it on to the method).
-amax, amin, softmax, log_softmax, squeeze, unsqueeze, stack, all, any, prod, cumsum, logsumexp, sort, argsort = (  # noqa: A001
+amax, amin, softmax, log_softmax, squeeze, unsqueeze, stack, all, any, prod, cumsum, logsumexp, sort, argsort, cat = (  # noqa: A001
     accepts_axis(f) for f in (amax, amin, softmax, log_softmax, squeeze, unsqueeze, stack, all, any, prod,
-                              cumsum, logsumexp, sort, argsort))
+                              cumsum, logsumexp, sort, argsort, cat))
+concat = concatenate = cat

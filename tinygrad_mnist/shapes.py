@@ -6,6 +6,7 @@ dilation, input and output size) that im2col, col2im, convolution and pooling al
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import NamedTuple
 
@@ -63,8 +64,6 @@ class Size(tuple):
 def accepts_axis(fn):
     """Let ``fn``, which takes ``dim``, also take NumPy's ``axis=`` keyword, as PyTorch's
     reductions and shape functions do (``x.max(axis=1)``, ``torch.softmax(x, axis=0)``)."""
-    import functools
-
     @functools.wraps(fn)
     def with_axis(*args, **kwargs):
         if "axis" in kwargs:

@@ -591,17 +591,17 @@ class Tensor:
         return MaskedFill.apply(self, mask, value=value)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+    def sum(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
         if t.array.dtype.kind in "biu" and t.array.dtype != np.int64:
             t = t.to(dtypes.int64)  # PyTorch sums bool and integer tensors as int64
-        return Sum.apply(t, axes=_dims(_dim_or_axis(dim, axis), t.ndim, "sum"), keepdim=keepdim)
+        return Sum.apply(t, axes=_dims(dim, t.ndim, "sum"), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+    def mean(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
         if t.array.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {t.dtype}")
-        return Mean.apply(t, axes=_dims(_dim_or_axis(dim, axis), t.ndim, "mean"), keepdim=keepdim)
+        return Mean.apply(t, axes=_dims(dim, t.ndim, "mean"), keepdim=keepdim)
 
     def sum_to_size(self, *size):
         """The sum of this tensor down to ``size``, which must broadcast to its shape (a broadcast
@@ -616,19 +616,19 @@ class Tensor:
         out = Sum.apply(self, axes=axes, keepdim=True) if axes else self
         return out.reshape(size) if tuple(out.shape) != size else out
 
-    def _var_args(self, op, dim, unbiased, correction, axis):
+    def _var_args(self, op, dim, unbiased, correction):
         if correction is None:
             correction = 1 if unbiased is None or unbiased is True else 0
         if self.array.dtype.kind != "f":
             raise RuntimeError(f"{op}(): input dtype should be floating point, got {self.dtype}")
-        return _dims(_dim_or_axis(dim, axis), self.ndim, op), correction
+        return _dims(dim, self.ndim, op), correction
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
-        axes, correction = self._var_args("var", dim, unbiased, correction, axis)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        axes, correction = self._var_args("var", dim, unbiased, correction)
         return Var.apply(self, axes=axes, keepdim=keepdim, correction=correction)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
-        axes, correction = self._var_args("std", dim, unbiased, correction, axis)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        axes, correction = self._var_args("std", dim, unbiased, correction)
         return Std.apply(self, axes=axes, keepdim=keepdim, correction=correction)
 
     def max(self, dim=None, keepdim=False):
@@ -676,11 +676,11 @@ class Tensor:
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
         return op.apply(self, axes=axes, keepdim=keepdim)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None):
-        return _argextreme(self, "argmax", _dim_or_axis(dim, axis), keepdim)
+    def argmax(self, dim=None, keepdim=False):
+        return _argextreme(self, "argmax", dim, keepdim)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None):
-        return _argextreme(self, "argmin", _dim_or_axis(dim, axis), keepdim)
+    def argmin(self, dim=None, keepdim=False):
+        return _argextreme(self, "argmin", dim, keepdim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -1904,15 +1904,6 @@ def _dims(dim, ndim, op):
     return canonical_dims(dim, ndim, op)
 
 
-def _dim_or_axis(dim, axis):
-    """PyTorch accepts NumPy's ``axis=`` for ``dim=``."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("got both dim= and axis=; pass one of them")
-        return axis
-    return dim
-
-
 def _shape_arg(shape):
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``; every entry an int (2.5, True, "2" are refused)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -2079,10 +2070,9 @@ def where(condition, input=None, other=None):
     return Where.apply(condition, input, other)
 
 
-# PyTorch takes ``axis=`` for ``dim=`` in these too (sum, mean, var, std, argmax, argmin spell it
-# out in their signatures).
-for _name in ("max", "min", "amax", "amin", "prod", "cumsum", "logsumexp", "softmax", "log_softmax",
-              "all", "any", "sort", "argsort", "squeeze", "unsqueeze"):
+# PyTorch takes NumPy's ``axis=`` for ``dim=`` in these (one wrapper, shapes.accepts_axis).
+for _name in ("sum", "mean", "var", "std", "argmax", "argmin", "max", "min", "amax", "amin", "prod", "cumsum",
+              "logsumexp", "softmax", "log_softmax", "all", "any", "sort", "argsort", "squeeze", "unsqueeze"):
     setattr(Tensor, _name, accepts_axis(getattr(Tensor, _name)))
 del _name
 
