@@ -4,7 +4,7 @@ the logits through Tensor ops as the reference's differentiable backward does)."
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..ops.loss import CrossEntropy, _class_last, cross_entropy_forward
+from ..ops.loss import CrossEntropy, cross_entropy_forward
 from . import route
 
 
@@ -22,11 +22,13 @@ class CrossEntropyArrays(CrossEntropy):
 
     @staticmethod
     def fast_backward(ctx, g):
-        (log_probs,) = ctx.saved_arrays
-        _, onehot, w_t = ctx.saved_values
+        (log_probs,) = ctx.saved_arrays                                  # classes last
+        _, safe, w_t = ctx.saved_values
         xp = get_array_module(log_probs)
         scale = g / ctx.denominator if ctx.reduction == "mean" else g   # (the engine runs backward quiet)
         scale = xp.where(w_t == 0, 0, w_t * scale)
-        g_logp = xp.where(_class_last(onehot), -scale[..., None], 0)   # NLL's gradient, classes last
+        g_logp = xp.zeros(log_probs.shape, log_probs.dtype)              # NLL's gradient: -scale at the target
+        rows = g_logp.reshape(-1, g_logp.shape[-1])
+        rows[xp.arange(rows.shape[0]), safe.reshape(-1)] = -scale.reshape(-1)
         grad = g_logp - xp.exp(log_probs) * g_logp.sum(axis=-1, keepdims=True)   # log_softmax's
         return (grad if grad.ndim == 2 else xp.moveaxis(grad, -1, 1)), None

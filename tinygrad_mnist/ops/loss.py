@@ -40,6 +40,13 @@ def target_weights(x, target, weight, ignore_index):
     return safe, w_t, ignored
 
 
+def pick(values, index):
+    """``values[..., index]`` at each position: the entry of the last axis (the classes) that
+    ``index`` names, one per position of ``index`` (shaped like it)."""
+    rows = values.reshape(-1, values.shape[-1])
+    return rows[get_array_module(values).arange(rows.shape[0]), index.reshape(-1)].reshape(index.shape)
+
+
 def reduce_losses(ctx, losses, w_t, reduction):
     """'none', 'sum', or 'mean' weighted by w_t; remembers the denominator for backward."""
     ctx.reduction = reduction
@@ -58,6 +65,12 @@ def loss_scale(ctx, g, w_t):
     return (g * w_t).masked_fill(w_t == 0, 0)       # an ignored position: 0, even for an inf upstream
 
 
+def nll_gradient(ctx, g, safe, w_t, shape):
+    """NLL's gradient for an input of ``shape`` (N, C, d...): -loss_scale at each position's target
+    class, 0 at every other class (a scatter along dim 1: selected, never multiplied)."""
+    return g.new_zeros(shape).scatter(1, safe.unsqueeze(1), (-loss_scale(ctx, g, w_t)).unsqueeze(1))
+
+
 class CrossEntropy(Op):
     """loss_i = -w_t[i] * log_softmax(x_i)[t_i];  d loss_i / d x_i = w_t[i] (softmax(x_i) - onehot(t_i)),
     computed as PyTorch does, through NLL's gradient and then log-softmax's (the same NaN where an
@@ -69,10 +82,9 @@ class CrossEntropy(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, onehot, w_t = ctx.saved_tensors
-        # through NLL: -scale at the target, 0 elsewhere; then through log_softmax: g - softmax * sum(g)
-        g_logp = (-loss_scale(ctx, g, w_t)).unsqueeze(1).expand(x.shape).masked_fill(~onehot, 0)
-        return g_logp - x.softmax(1) * g_logp.sum(1, keepdim=True), None
+        x, safe, w_t = ctx.saved_tensors
+        g_logp = nll_gradient(ctx, g, safe, w_t, x.shape)             # through NLL
+        return g_logp - x.softmax(1) * g_logp.sum(1, keepdim=True), None   # through log_softmax
 
 
 def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
@@ -83,10 +95,9 @@ def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
         z = xl - xl.max(axis=-1, keepdims=True)                 # max subtraction: exp(z) <= 1
         log_probs = z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
         safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
-        picked = xp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
-        onehot = xp.moveaxis(xp.arange(xl.shape[-1]) == safe[..., None], -1, 1)   # (N, C, d...)
-        ctx.save_for_backward(x, onehot, w_t)
-        return reduce_losses(ctx, xp.where(ignored, 0, -picked * w_t), w_t, reduction), log_probs
+        ctx.save_for_backward(x, safe, w_t)
+        losses = xp.where(ignored, 0, -pick(log_probs, safe) * w_t)
+        return reduce_losses(ctx, losses, w_t, reduction), log_probs
 
 
 class NLLLoss(Op):
@@ -97,17 +108,15 @@ class NLLLoss(Op):
         xp = get_array_module(x)
         xl = _class_last(x)
         safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
-        picked = xp.take_along_axis(xl, safe[..., None], axis=-1)[..., 0]
         ctx.save_for_backward(safe, w_t)
         ctx.in_shape = x.shape
         with _quiet(xp):
-            return reduce_losses(ctx, xp.where(ignored, 0, -picked * w_t), w_t, reduction)
+            return reduce_losses(ctx, xp.where(ignored, 0, -pick(xl, safe) * w_t), w_t, reduction)
 
     @staticmethod
     def backward(ctx, g):
         safe, w_t = ctx.saved_tensors
-        scale = -loss_scale(ctx, g, w_t)
-        return g.new_zeros(ctx.in_shape).scatter(1, safe.unsqueeze(1), scale.unsqueeze(1)), None
+        return nll_gradient(ctx, g, safe, w_t, ctx.in_shape), None
 
 
 class MSELoss(Op):
