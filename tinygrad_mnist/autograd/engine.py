@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import get_array_module, to_device
 from ..tensor import Tensor
 from . import grad_mode
 from .function import AccumulateGrad, instruments
@@ -111,8 +112,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     # 1. How many gradients will reach each node: one per edge from a reachable node.
     pending = {}
     stack = []
-    for r in roots:
-        node = r._grad_node()
+    root_nodes = [r._grad_node() for r in roots]
+    for node in root_nodes:
         if node is None:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         if node not in pending:
@@ -136,12 +137,11 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             capture.setdefault((t._grad_node(), t._output_nr if t.grad_fn is not None else 0), []).append(i)
         captured = [None] * len(inputs)
         targets = {n for n, _ in capture}
-        needed = _needed_nodes([r._grad_node() for r in roots], targets)
+        needed = _needed_nodes(root_nodes, targets)
 
     # 2. Seed the roots.
     arriving = {}
-    for r, g in zip(roots, root_grads):
-        node = r._grad_node()
+    for r, node, g in zip(roots, root_nodes, root_grads):
         slots = arriving.get(node)
         if slots is None:
             slots = arriving[node] = [None] * node._num_outputs
@@ -156,7 +156,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         while ready:
             node = ready.pop()
             grads = arriving.pop(node, None)
-            input_grads = ()
+            edges = node.next_functions
+            input_grads = None
             # a node has an entry in ``arriving`` only once a gradient (not None) has reached it
             if grads is not None and (needed is None or node in needed or node in targets):
                 if node._hooked:
@@ -165,15 +166,16 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     for k, g in enumerate(grads):
                         for i in capture.get((node, k), ()):
                             captured[i] = g
-                if isinstance(node, AccumulateGrad):
+                if type(node) is AccumulateGrad:
                     if grads[0] is not None and (capture is None or accumulate and (node, 0) in capture):
                         node.accumulate(grads[0], create_graph)
                 elif needed is None or node in needed:
                     input_grads = _call(node, grads, create_graph, retain_graph, observed)
-            for k, (nxt, nr) in enumerate(node.next_functions):
+            if input_grads is None:
+                input_grads = (None,) * len(edges)
+            for (nxt, nr), g in zip(edges, input_grads):
                 if nxt is None:
                     continue
-                g = input_grads[k] if k < len(input_grads) else None
                 if g is not None:
                     slots = arriving.get(nxt)
                     if slots is None:
@@ -216,17 +218,19 @@ def _call(node, grads, create_graph, retain_graph, observed):
         input_grads = node._run_backward(grads, create_graph)
     metas = node._input_meta
     checked = list(input_grads)
-    for i, g in enumerate(input_grads):
+    if len(checked) < len(metas):   # a fast route may leave out trailing inputs that need no gradient
+        checked += [None] * (len(metas) - len(checked))
+    for i, (g, meta) in enumerate(zip(input_grads, metas)):
         if g is None:
             continue
-        if not isinstance(g, Tensor):
+        if type(g) is not Tensor and not isinstance(g, Tensor):
             raise RuntimeError(f"Function {node.name()} returned a {type(g).__name__} as the gradient at "
                                f"index {i}: expected a Tensor or None")
-        meta = metas[i]
         if meta is None:
             checked[i] = None  # that input needs no gradient
             continue
-        if g.array.shape != meta[0] or g.array.dtype != meta[1] or type(g.array) is not meta[2]:
+        a = g.array
+        if a.shape != meta[0] or a.dtype != meta[1] or type(a) is not meta[2]:
             checked[i] = _validate(node, i, g, meta)
     post = node.__dict__.get("_post_hooks") if node._hooked else None
     if post:
@@ -241,7 +245,6 @@ def _call(node, grads, create_graph, retain_graph, observed):
 
 def _zeros(grads, meta):
     like = next(g for g in grads if g is not None)
-    from ..backend import get_array_module
     return Tensor._from_op(get_array_module(like.array).zeros(meta[0], dtype=meta[1]), None)
 
 
@@ -256,7 +259,6 @@ def _as_list(x):
 
 def _root_grads(outputs, grad_outputs, what):
     """The gradient each output starts with: the given one, or 1 for a one-element output."""
-    from ..backend import get_array_module, to_device
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
@@ -268,7 +270,7 @@ def _root_grads(outputs, grad_outputs, what):
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out.dtype}")
             # ones, whatever the output's value: a NaN or infinite loss still seeds 1 (not out*0+1)
-            grads.append(Tensor._from_op(get_array_module(out.array).ones_like(out.array), None))
+            grads.append(Tensor._from_op(get_array_module(out.array).ones(out.array.shape, out.array.dtype), None))
             continue
         if not isinstance(g, Tensor):
             g = Tensor(to_device(g, out.device) if hasattr(g, "shape") else get_array_module(out.array).asarray(

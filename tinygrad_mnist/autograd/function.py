@@ -165,12 +165,19 @@ class SavedTensor:
     __slots__ = ("tensor", "array", "counter", "version", "node", "output_nr")
 
     def __init__(self, tensor=None, array=None, counter=None, node=None, output_nr=0):
-        self.tensor, self.array, self.node, self.output_nr = tensor, array, node, output_nr
-        self.counter = counter
-        self.version = None if counter is None else counter.value
+        self.tensor, self.array, self.counter, self.node, self.output_nr = tensor, array, counter, node, output_nr
+        self.version = self.current_version()
+
+    def current_version(self):
+        """The version of what was saved, now: a tensor's own count (its counter is made only once
+        something changes it in place), an output's shared counter, None for a constant."""
+        t = self.tensor
+        if t is not None:
+            return 0 if t._vc is None else t._vc.value
+        return None if self.counter is None else self.counter.value
 
     def unpack(self, owner):
-        if self.counter is not None and self.counter.value != self.version:
+        if self.current_version() != self.version:
             t = self.tensor
             shape = tuple((t.array if t is not None else self.array).shape)
             dtype = (t.array if t is not None else self.array).dtype
@@ -180,7 +187,7 @@ class SavedTensor:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [{dtype} tensor of shape {shape}]{made_by} is at version "
-                f"{self.counter.value}; expected version {self.version} instead. It was saved by "
+                f"{self.current_version()}; expected version {self.version} instead. It was saved by "
                 f"{owner.name()} for its backward. Hint: do the in-place change after backward, or on "
                 f"a clone(); tg.autograd.detect_anomaly() names the line that created {owner.name()}.")
         if self.tensor is not None:
@@ -198,17 +205,17 @@ def _saved_entry(item, inputs, outs, results, node):
         return None
     for t in inputs:
         if t is not None and (item is t or item is t.array):
-            return SavedTensor(tensor=t, counter=t._version_counter())
+            return SavedTensor(t)
     for k, o in enumerate(outs):
         r = results[k]
         if item is o or item is r:
             if isinstance(r, Tensor) and r.grad_fn is node:
-                return SavedTensor(array=r.array, counter=r._version_counter(), node=node, output_nr=k)
+                # the output's counter, made now and shared with it: an in-place change to it is seen
+                return SavedTensor(None, r.array, r._version_counter(), node, k)
             break
     if isinstance(item, Tensor):
-        return SavedTensor(tensor=item.detach() if item.grad_fn is node else item,
-                           counter=item._version_counter())
-    return SavedTensor(array=item)
+        return SavedTensor(item.detach() if item.grad_fn is node else item)   # detach() shares the count
+    return SavedTensor(None, item)
 
 
 class Function(Node):
@@ -275,22 +282,21 @@ class Function(Node):
 
     @property
     def saved_arrays(self):
-        """A fast route's arrays (``save_arrays``), after checking the saved tensors are unchanged."""
-        self._check_saved()
+        """A fast route's arrays (``save_arrays``): what its ``fast_backward`` reads."""
         return self._arrays
 
     @property
     def saved_values(self):
-        """The ``save_for_backward`` items as arrays, for a fast route's backward (checked as
-        ``saved_tensors`` are, without wrapping each as a Tensor)."""
-        self._check_saved()
+        """The ``save_for_backward`` items as arrays, for a fast route's backward (not wrapped as
+        Tensors; the engine checked their versions, as ``saved_tensors`` does, before the call)."""
         return tuple([None if s is None else s.array if s.tensor is None else s.tensor.array for s in self._saved])
 
     def _check_saved(self):
+        """Raise if the saved tensors were freed or have changed in place since they were saved."""
         if self._released:
             self.saved_tensors  # noqa: B018  raises "backward through the graph a second time"
         for s in self._saved:
-            if s is not None and s.counter is not None and s.counter.value != s.version:
+            if s is not None and s.current_version() != s.version:
                 s.unpack(self)  # raises, naming the tensor and its versions
 
     def _release(self):
@@ -381,12 +387,17 @@ class Function(Node):
 
     def _link(self, inputs, outs, results):
         """Make this node the graph's: edges to the inputs' nodes, what the checks need, the saved tensors."""
-        self.next_functions = tuple([
-            (t._grad_node(), t._output_nr) if t is not None and t.requires_grad else (None, 0)
-            for t in inputs])
-        self._input_meta = tuple([
-            (t.array.shape, t.array.dtype, type(t.array)) if t is not None and t.requires_grad else None
-            for t in inputs])
+        edges, metas = [], []   # per input: (its node, its output number), and what its gradient must be
+        for t in inputs:
+            if t is not None and t.requires_grad:
+                a = t.array
+                edges.append((t._grad_node(), t._output_nr))
+                metas.append((a.shape, a.dtype, type(a)))
+            else:
+                edges.append(_NO_EDGE)
+                metas.append(None)
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(metas)
         self._num_outputs = len(outs)
         self._output_meta = tuple([(r.array.shape, r.array.dtype) if isinstance(r, Tensor) else None
                                    for r in results])
@@ -399,8 +410,10 @@ class Function(Node):
         """Gradients for ``next_functions`` (Tensors or None) from the output gradients ``grads``."""
         cls = type(self)
         if cls.fast_backward is not None and not create_graph:
+            self._check_saved()
             out = cls.fast_backward(self, *[None if g is None else g.array for g in grads])
-            out = out if type(out) is tuple else (out,)
+            if type(out) is not tuple:
+                return (None if out is None else Tensor._from_op(out, None),)
             return tuple([None if a is None else Tensor._from_op(a, None) for a in out])
         with grad_mode.set_grad_enabled(create_graph):
             out = cls.backward(self, *grads)
@@ -427,6 +440,9 @@ class Op(Function):
     """
 
     _array_forward = True
+
+
+_NO_EDGE = (None, 0)     # an input that needs no gradient
 
 
 def _route(op, args, kwargs):
