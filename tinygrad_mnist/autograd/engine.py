@@ -220,12 +220,13 @@ def _call(node, grads, create_graph, retain_graph, observed):
     checked = list(input_grads)
     if len(checked) < len(metas):   # a fast route may leave out trailing inputs that need no gradient
         checked += [None] * (len(metas) - len(checked))
-    for i, (g, meta) in enumerate(zip(input_grads, metas)):
+    for i, g in enumerate(checked):
         if g is None:
             continue
         if type(g) is not Tensor and not isinstance(g, Tensor):
             raise RuntimeError(f"Function {node.name()} returned a {type(g).__name__} as the gradient at "
                                f"index {i}: expected a Tensor or None")
+        meta = metas[i]
         if meta is None:
             checked[i] = None  # that input needs no gradient
             continue

@@ -206,9 +206,9 @@ def _saved_entry(item, inputs, outs, results, node):
     for t in inputs:
         if t is not None and (item is t or item is t.array):
             return SavedTensor(t)
-    for k, o in enumerate(outs):
+    for k in range(len(outs)):
         r = results[k]
-        if item is o or item is r:
+        if item is outs[k] or item is r:
             if isinstance(r, Tensor) and r.grad_fn is node:
                 # the output's counter, made now and shared with it: an in-place change to it is seen
                 return SavedTensor(None, r.array, r._version_counter(), node, k)
@@ -334,9 +334,13 @@ class Function(Node):
         ctx = cls.__new__(cls)
         record = grad_mode.state.enabled
         if cls._array_forward:
-            ctx.needs_input_grad = needs = tuple([record and t is not None and t.requires_grad for t in args])
+            arrays, needs = [], []
+            for t in args:
+                arrays.append(None if t is None else t.array)
+                needs.append(record and t is not None and t.requires_grad)
+            ctx.needs_input_grad = needs = tuple(needs)
             try:
-                out = cls.forward(ctx, *[None if t is None else t.array for t in args], **kwargs)
+                out = cls.forward(ctx, *arrays, **kwargs)
             except ValueError as exc:  # NumPy/CuPy shape errors: name the op and the shapes
                 shapes = " and ".join(str(tuple(t.shape)) for t in args if t is not None)
                 raise RuntimeError(f"{cls._op_name.lower()}: invalid input shapes {shapes}: {exc}") from None
@@ -356,7 +360,7 @@ class Function(Node):
         """An Op's outputs (arrays) as Tensors, linked to this node when a gradient is wanted."""
         single = type(out) is not tuple
         outs = (out,) if single else out
-        results = [Tensor._from_op(o, None) for o in outs]
+        results = [Tensor._from_op(out, None)] if single else [Tensor._from_op(o, None) for o in outs]
         if self._view:
             _share_version_if_view(results[0], inputs[0])
         if any(needs):
@@ -399,11 +403,16 @@ class Function(Node):
         self.next_functions = tuple(edges)
         self._input_meta = tuple(metas)
         self._num_outputs = len(outs)
-        self._output_meta = tuple([(r.array.shape, r.array.dtype) if isinstance(r, Tensor) else None
-                                   for r in results])
+        out_metas = []   # per output: what the zeros for it are, when no gradient reaches it
+        for r in results:
+            out_metas.append((r.array.shape, r.array.dtype) if isinstance(r, Tensor) else None)
+        self._output_meta = tuple(out_metas)
         to_save = self.__dict__.pop("_to_save", None)
         if to_save:
-            self._saved = tuple([_saved_entry(item, inputs, outs, results, self) for item in to_save])
+            saved = []
+            for item in to_save:
+                saved.append(_saved_entry(item, inputs, outs, results, self))
+            self._saved = tuple(saved)
 
     # ------------------------------------------------------------------ what the engine calls
     def _run_backward(self, grads, create_graph):
@@ -411,10 +420,14 @@ class Function(Node):
         cls = type(self)
         if cls.fast_backward is not None and not create_graph:
             self._check_saved()
-            out = cls.fast_backward(self, *[None if g is None else g.array for g in grads])
-            if type(out) is not tuple:
-                return (None if out is None else Tensor._from_op(out, None),)
-            return tuple([None if a is None else Tensor._from_op(a, None) for a in out])
+            arrays = []
+            for g in grads:
+                arrays.append(None if g is None else g.array)
+            out = cls.fast_backward(self, *arrays)
+            results = []
+            for a in (out if type(out) is tuple else (out,)):
+                results.append(None if a is None else Tensor._from_op(a, None))
+            return results
         with grad_mode.set_grad_enabled(create_graph):
             out = cls.backward(self, *grads)
         out = out if type(out) is tuple else (out,)
