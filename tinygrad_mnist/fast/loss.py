@@ -1,6 +1,13 @@
-"""Cross-entropy, fast route: the backward (NLL's, then log-softmax's: the reference's formula) on arrays, from
-the log-probabilities the forward computed (kept, so softmax is one ``exp``, not recomputed from
-the logits through Tensor ops as the reference's differentiable backward does)."""
+"""Cross-entropy, fast route: the backward on arrays, from the log-probabilities the forward computed
+(kept, so softmax is one ``exp``, not recomputed from the logits through Tensor ops as the
+reference's differentiable backward does).
+
+The reference goes through NLL's gradient (``-s`` at the target, 0 elsewhere) and then
+log-softmax's, ``g - softmax * sum(g)``; the sum of that one-entry row is ``-s``, so this route
+writes the result directly: ``softmax * s`` everywhere, minus ``s`` at the target. The same
+values, inf and NaN included (only a zero's sign may differ: an ignored position's target gets
++0.0, as in PyTorch, where the reference's scatter leaves -0.0).
+"""
 from __future__ import annotations
 
 from ..backend import get_array_module
@@ -26,9 +33,8 @@ class CrossEntropyArrays(CrossEntropy):
         _, safe, w_t = ctx.saved_values
         xp = get_array_module(log_probs)
         scale = g / ctx.denominator if ctx.reduction == "mean" else g   # (the engine runs backward quiet)
-        scale = xp.where(w_t == 0, 0, w_t * scale)
-        g_logp = xp.zeros(log_probs.shape, log_probs.dtype)              # NLL's gradient: -scale at the target
-        rows = g_logp.reshape(-1, g_logp.shape[-1])
-        rows[xp.arange(rows.shape[0]), safe.reshape(-1)] = -scale.reshape(-1)
-        grad = g_logp - xp.exp(log_probs) * g_logp.sum(axis=-1, keepdims=True)   # log_softmax's
+        scale = xp.where(w_t == 0, 0, w_t * scale)                       # s per position
+        grad = xp.ascontiguousarray(xp.exp(log_probs) * scale[..., None])   # softmax * s
+        rows = grad.reshape(-1, grad.shape[-1])                          # a view: grad is contiguous
+        rows[xp.arange(rows.shape[0]), safe.reshape(-1)] -= scale.reshape(-1)   # minus s at the target
         return (grad if grad.ndim == 2 else xp.moveaxis(grad, -1, 1)), None
