@@ -243,9 +243,8 @@ class Tensor:
         backward itself, so that ``.grad`` has a graph of its own; ``inputs``: only those
         tensors' ``.grad`` change.
         """
-        from .autograd import backward
-        backward(self, None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph, inputs=inputs)
+        _backward(self, None if gradient is None else [gradient], retain_graph=retain_graph,
+                  create_graph=create_graph, inputs=inputs)
 
     def detach(self):
         """This tensor's memory, outside the graph; it shares the version count (unlike ``.data``)."""
@@ -2077,6 +2076,7 @@ for _name in ("sum", "mean", "var", "std", "argmax", "argmin", "max", "min", "am
 del _name
 
 # The ops import Op from autograd, which imports Tensor from this module: import them last.
+from .autograd.engine import backward as _backward  # noqa: E402
 from .ops.elementwise import (Abs, Add, Cast, Clamp, Clone, Div, Exp, Log, LogSoftmax,  # noqa: E402
                               MaskedFill, Maximum, Minimum, Mul, Neg, Pow, PowScalar, ReLU,
                               RPowScalar, Sigmoid, Sign, Softmax, Sqrt, Sub, Tanh, Where)

@@ -324,9 +324,10 @@ def _check_target_loss_args(op, input, target, weight, ignore_index):
         weight_array = to_device(weight_array, input.device)
     t = target.array
     if t.size and not backend.is_cupy_array(t):
-        # the host check, before any indexing (on the GPU the op guards instead: see the module doc)
-        bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-        if bool(bad.any()):
+        # the host check, before any indexing (on the GPU the op guards instead: see the module doc);
+        # all in range is the common case and two reductions tell it (ignore_index may lie outside)
+        bad = None if t.min() >= 0 and t.max() < n_classes else (t != ignore_index) & ((t < 0) | (t >= n_classes))
+        if bad is not None and bool(bad.any()):
             first = int(t[bad].ravel()[0])
             raise IndexError(f"{op}: target {first} is out of bounds for {n_classes} classes "
                              f"(valid: 0 to {n_classes - 1}, or ignore_index={ignore_index})")
