@@ -166,7 +166,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     for k, g in enumerate(grads):
                         for i in capture.get((node, k), ()):
                             captured[i] = g
-                if type(node) is AccumulateGrad:
+                if isinstance(node, AccumulateGrad):
                     if grads[0] is not None and (capture is None or accumulate and (node, 0) in capture):
                         node.accumulate(grads[0], create_graph)
                 elif needed is None or node in needed:
@@ -223,7 +223,7 @@ def _call(node, grads, create_graph, retain_graph, observed):
     for i, g in enumerate(checked):
         if g is None:
             continue
-        if type(g) is not Tensor and not isinstance(g, Tensor):
+        if not isinstance(g, Tensor):
             raise RuntimeError(f"Function {node.name()} returned a {type(g).__name__} as the gradient at "
                                f"index {i}: expected a Tensor or None")
         meta = metas[i]

@@ -206,9 +206,9 @@ def _saved_entry(item, inputs, outs, results, node):
     for t in inputs:
         if t is not None and (item is t or item is t.array):
             return SavedTensor(t)
-    for k in range(len(outs)):
+    for k, o in enumerate(outs):
         r = results[k]
-        if item is outs[k] or item is r:
+        if item is o or item is r:
             if isinstance(r, Tensor) and r.grad_fn is node:
                 # the output's counter, made now and shared with it: an in-place change to it is seen
                 return SavedTensor(None, r.array, r._version_counter(), node, k)

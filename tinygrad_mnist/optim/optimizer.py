@@ -124,7 +124,7 @@ def count_step(state):
     step = state.get("step")
     if not isinstance(step, Tensor):  # a state saved as a plain number
         step = state["step"] = host_scalar(0.0 if step is None else step)
-    step.array[()] = float(step.array) + 1   # stored as float32 (exact: a float32 sum is correctly rounded)
+    step.array[()] = float(step.array) + 1   # rounded to float32 on store: the same value as += 1
     return float(step.array)  # a host array: no device sync
 
 
