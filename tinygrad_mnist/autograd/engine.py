@@ -238,6 +238,9 @@ def _call(node, grads, create_graph, retain_graph, observed):
         for hook in post:
             result = hook(tuple(checked), tuple(grads))
             if result is not None:
+                if len(result) != len(checked):
+                    raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number "
+                                       f"of values (got {len(result)}, but expected {len(checked)})")
                 checked = list(result)
     if not retain_graph:
         node._release()
