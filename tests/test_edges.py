@@ -196,6 +196,28 @@ def test_ignored_positions_contribute_exactly_nothing(loss, reduction, fast, dat
         assert not np.signbit(to_numpy(out.detach().array)[~keep]).any()
 
 
+@DTYPES
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+@given(data=st.data())
+def test_a_zero_class_weight_is_a_product_not_an_ignored_target(loss, reduction, fast, data, dtype):
+    """Only ignore_index selects 0; a class weight of 0 multiplies, as in PyTorch, so it meets an
+    infinite upstream gradient or logit as 0 * inf = NaN (and an all-zero-weight 'mean' is 0/0)."""
+    n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 4))
+    x = data.draw(special_arrays(dtype, shape=st.just((n, c)), specials=[0.0, 1.0, -math.inf, math.inf]))
+    target = np.asarray(data.draw(st.lists(st.sampled_from(list(range(c)) + [-100]), min_size=n, max_size=n)))
+    weight = data.draw(hnp.arrays(np.dtype(dtype), (c,), elements=st.sampled_from([0.0, 0.5, 1.0, 2.0])))
+    shape = (n,) if reduction == "none" else ()
+    u = data.draw(upstreams(dtype, shape))
+
+    def call(fn):
+        return lambda t, y, w: fn(t, y, weight=w, reduction=reduction)
+    with tg.fast.set_enabled(fast):
+        both(call(getattr(F, loss)), call(getattr(TF, loss)), [x, target, weight], upstream=u, dtype=dtype,
+             ints=(2,))
+
+
 def test_the_issue_repro_of_ignored_rows():
     x = tg.tensor([[-math.inf, 0.0, 1.0], [0.0, 1.0, 2.0]], dtype=tg.float64, requires_grad=True)
     loss = F.cross_entropy(x, tg.tensor([-100, 1]))

@@ -30,10 +30,10 @@ class CrossEntropyArrays(CrossEntropy):
     @staticmethod
     def fast_backward(ctx, g):
         (log_probs,) = ctx.saved_arrays                                  # classes last
-        _, safe, w_t = ctx.saved_values
+        _, safe, w_t, ignored = ctx.saved_values
         xp = get_array_module(log_probs)
         scale = g / ctx.denominator if ctx.reduction == "mean" else g   # (the engine runs backward quiet)
-        scale = xp.where(w_t == 0, 0, w_t * scale)                       # s per position
+        scale = xp.where(ignored, 0, w_t * scale)                        # s per position
         grad = xp.ascontiguousarray(xp.exp(log_probs) * scale[..., None])   # softmax * s
         rows = grad.reshape(-1, grad.shape[-1])                          # a view: grad is contiguous
         rows[xp.arange(rows.shape[0]), safe.reshape(-1)] -= scale.reshape(-1)   # minus s at the target

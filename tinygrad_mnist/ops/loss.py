@@ -26,15 +26,17 @@ def _class_last(x):
 
 
 def target_weights(x, target, weight, ignore_index):
-    """(safe targets, w_t, ignored) for class-last logits ``x``: ignored positions index class 0."""
+    """(safe targets, w_t, ignored) for class-last logits ``x``: ignored positions index class 0
+    and weigh 0; on the GPU an out-of-range target also indexes class 0, with w_t NaN."""
     xp = get_array_module(x)
     ignored = target == ignore_index
+    unused = ignored
     invalid = None
     if is_cupy_array(x):  # not checked on the host: keep bad targets from wrapping
         invalid = ~ignored & ((target < 0) | (target >= x.shape[-1]))
-        ignored = ignored | invalid
-    safe = xp.where(ignored, 0, target)
-    w_t = (~ignored).astype(x.dtype) if weight is None else xp.where(ignored, 0, weight.astype(x.dtype)[safe])
+        unused = ignored | invalid
+    safe = xp.where(unused, 0, target)
+    w_t = (~unused).astype(x.dtype) if weight is None else xp.where(unused, 0, weight.astype(x.dtype)[safe])
     if invalid is not None:
         w_t = xp.where(invalid, xp.nan, w_t)
     return safe, w_t, ignored
@@ -58,17 +60,19 @@ def reduce_losses(ctx, losses, w_t, reduction):
     return losses.sum() / ctx.denominator   # NaN when every target is ignored (callers run it quiet)
 
 
-def loss_scale(ctx, g, w_t):
-    """d loss / d loss_i for every position (a Tensor): the upstream gradient times w_t."""
+def loss_scale(ctx, g, w_t, ignored):
+    """d loss / d loss_i for every position (a Tensor): the upstream gradient times w_t; exactly 0
+    at an ignored position, even for an inf upstream (a class weight of 0 is a product, as in
+    PyTorch: 0 * inf is NaN)."""
     if ctx.reduction == "mean":
         g = g / float(ctx.denominator)
-    return (g * w_t).masked_fill(w_t == 0, 0)       # an ignored position: 0, even for an inf upstream
+    return (g * w_t).masked_fill(ignored, 0)
 
 
-def nll_gradient(ctx, g, safe, w_t, shape):
+def nll_gradient(ctx, g, safe, w_t, ignored, shape):
     """NLL's gradient for an input of ``shape`` (N, C, d...): -loss_scale at each position's target
     class, 0 at every other class (a scatter along dim 1: selected, never multiplied)."""
-    return g.new_zeros(shape).scatter(1, safe.unsqueeze(1), (-loss_scale(ctx, g, w_t)).unsqueeze(1))
+    return g.new_zeros(shape).scatter(1, safe.unsqueeze(1), (-loss_scale(ctx, g, w_t, ignored)).unsqueeze(1))
 
 
 class CrossEntropy(Op):
@@ -82,8 +86,8 @@ class CrossEntropy(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, safe, w_t = ctx.saved_tensors
-        g_logp = nll_gradient(ctx, g, safe, w_t, x.shape)             # through NLL
+        x, safe, w_t, ignored = ctx.saved_tensors
+        g_logp = nll_gradient(ctx, g, safe, w_t, ignored, x.shape)             # through NLL
         return g_logp - x.softmax(1) * g_logp.sum(1, keepdim=True), None   # through log_softmax
 
 
@@ -95,7 +99,7 @@ def cross_entropy_forward(ctx, x, target, weight, ignore_index, reduction):
         z = xl - xl.max(axis=-1, keepdims=True)                 # max subtraction: exp(z) <= 1
         log_probs = z - xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
         safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
-        ctx.save_for_backward(x, safe, w_t)
+        ctx.save_for_backward(x, safe, w_t, ignored)
         losses = xp.where(ignored, 0, -pick(log_probs, safe) * w_t)
         return reduce_losses(ctx, losses, w_t, reduction), log_probs
 
@@ -108,15 +112,15 @@ class NLLLoss(Op):
         xp = get_array_module(x)
         xl = _class_last(x)
         safe, w_t, ignored = target_weights(xl, target, weight, ignore_index)
-        ctx.save_for_backward(safe, w_t)
+        ctx.save_for_backward(safe, w_t, ignored)
         ctx.in_shape = x.shape
         with _quiet(xp):
             return reduce_losses(ctx, xp.where(ignored, 0, -pick(xl, safe) * w_t), w_t, reduction)
 
     @staticmethod
     def backward(ctx, g):
-        safe, w_t = ctx.saved_tensors
-        return nll_gradient(ctx, g, safe, w_t, ctx.in_shape), None
+        safe, w_t, ignored = ctx.saved_tensors
+        return nll_gradient(ctx, g, safe, w_t, ignored, ctx.in_shape), None
 
 
 class MSELoss(Op):
